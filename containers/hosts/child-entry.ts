@@ -1,0 +1,33 @@
+/**
+ * @module child-entry
+ * Entry of an IC2 container: a child process. fd 3 is the channel memfd and fd 4 the kernel
+ * page; the boot record comes as JSON in argv[2]. Regions it allocates are memfds the kernel
+ * maps through /proc/<pid>/fd/<n>: nothing else of this process is visible to the kernel.
+ */
+import 'reflect-metadata';
+import { closeSync } from 'node:fs';
+import { native } from '../../devices/native/index.js';
+import { Op } from '../ipc/ops.js';
+import { channelBytes } from '../ipc/channel.js';
+import { runContainer, type ContainerBoot } from '../runtime/container-main.js';
+
+const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage'> & { capacity: number; pageBytes: number };
+const n = native();
+
+runContainer({
+  ...boot,
+  channel: { buffer: n.mapFd(3, channelBytes(boot.capacity)), capacity: boot.capacity },
+  kernelPage: n.mapFd(4, boot.pageBytes),
+  allocRegion: async (ep, region, size) => {
+    const fd = n.memfdCreate(`hmdrv-region-${region}`, size);
+    const buffer = n.mapFd(fd, size);
+    const r = await ep.request(Op.REGION, region, size, fd);
+    closeSync(fd);
+    return { status: r.status, buffer: r.status < 0 ? null : buffer };
+  },
+  exit: (code) => { process.exit(code); },
+});
+// stdin is a pipe from the kernel: when the kernel goes away, so do we (no orphaned drivers).
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();

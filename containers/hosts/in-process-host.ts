@@ -1,0 +1,130 @@
+/**
+ * @module in-process-host
+ * IC0: the driver runs in the kernel's own isolate; downcalls and upcalls are function calls.
+ * There is no memory isolation: a throwing driver is still contained (its requests fail with
+ * EIO and it is re-probed), but a driver that busy-loops stops the kernel with it, as IC0
+ * does in HongMeng. Choose IC1 or IC2 for drivers you do not trust.
+ */
+import type {
+  ContainerExit, ContainerOps, ContainerStartOptions, IContainerHost,
+} from '../../framework/container-host.js';
+import type { IpcStats } from '../../framework/kernel-api.js';
+import { HmError } from '../../framework/errors/hm-error.js';
+import { errnoName } from '../../framework/errors/errno.js';
+import { DriverRuntime, type KernelLink } from '../runtime/driver-runtime.js';
+
+export class InProcessHost implements IContainerHost {
+  readonly isolation = 'ic0' as const;
+  readonly ops: ContainerOps;
+  readonly pid = undefined;
+  readonly threadId = undefined;
+  private readonly runtime: DriverRuntime;
+  private readonly counters: IpcStats = { calls: 0, upcalls: 0, notifications: 0, errors: 0, spinHits: 0, sleeps: 0, wakeups: 0, inflight: 0 };
+  private readonly pending = new Map<number, { reject: (e: unknown) => void; started: number }>();
+  private nextPending = 1;
+  private dead = false;
+
+  constructor(private readonly opts: ContainerStartOptions) {
+    this.runtime = new DriverRuntime('ic0', this.link(), (err, where) => {
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      opts.services.log(opts.id, 2, 0, `driver fault: ${where}: ${text}`);
+      queueMicrotask(() => this.kill({ reason: 'crash', detail: `${where}: ${err instanceof Error ? err.message : String(err)}` }));
+    });
+    this.ops = this.makeOps();
+  }
+
+  get id(): string { return this.opts.id; }
+
+  async start(): Promise<void> {
+    const r = await this.runtime.init(this.opts.entryPath, this.opts.params);
+    if (r < 0) throw new HmError('EINIT', `driver ${this.opts.driverName}: module_init failed with -${errnoName(r) ?? r} in ic0`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.dead) return;
+    await this.runtime.exit();
+    this.kill({ reason: 'stopped', detail: 'stopped' });
+  }
+
+  kill(exit: ContainerExit): void {
+    if (this.dead) return;
+    this.dead = true;
+    const err = Object.assign(new Error('container died'), { status: -5 });
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.opts.onExit(exit);
+  }
+
+  inflight(): { count: number; oldestMs: number } {
+    const now = performance.now();
+    let oldest = 0;
+    for (const p of this.pending.values()) oldest = Math.max(oldest, now - p.started);
+    return { count: this.pending.size, oldestMs: oldest };
+  }
+
+  silentMs(): number { return 0; }
+
+  stats(): IpcStats { return { ...this.counters, inflight: this.pending.size }; }
+
+  /**
+   * Runs a downcall; if the container dies while it is pending, it completes with `dead`
+   * (the same EIO the other classes give) instead of hanging.
+   */
+  private call<T>(fn: () => T | Promise<T>, dead: T): Promise<T> {
+    if (this.dead) return Promise.resolve(dead);
+    this.counters.calls++;
+    let r: T | Promise<T>;
+    try { r = fn(); } catch { return Promise.resolve(dead); }
+    if (!(r instanceof Promise)) return Promise.resolve(r);
+    const id = this.nextPending++;
+    return new Promise<T>((resolve) => {
+      this.pending.set(id, { reject: () => resolve(dead), started: performance.now() });
+      (r as Promise<T>).then((v) => { if (this.pending.delete(id)) resolve(v); }, () => { if (this.pending.delete(id)) resolve(dead); });
+    });
+  }
+
+  private makeOps(): ContainerOps {
+    const rt = this.runtime;
+    const EIO = -5;
+    return {
+      probe: (b, spec, params) => this.call(() => rt.probe(b, spec, params), EIO),
+      remove: (b) => this.call(() => rt.remove(b), EIO),
+      open: (node, file, flags, cred) => this.call(() => rt.open(node, file, flags, cred), EIO),
+      release: (file) => this.call(() => rt.release(file), EIO),
+      read: (file, len, pos) => this.call(() => rt.read(file, len, pos), { status: EIO, data: null, pos }),
+      write: (file, data, pos) => this.call(() => rt.write(file, data, pos), { status: EIO, pos }),
+      ioctl: (file, cmd, v, buf) => this.call(() => rt.ioctl(file, cmd, v, buf), { status: EIO, out: null }),
+      poll: (file) => this.call(() => rt.poll(file), EIO),
+      mmap: (file, len, off) => this.call(() => rt.mmap(file, len, off), { status: EIO, region: 0, offset: 0, length: 0 }),
+      llseek: (file, off, whence, pos) => this.call(() => rt.llseek(file, off, whence, pos), { status: EIO, pos }),
+      fsync: (file) => this.call(() => rt.fsync(file), EIO),
+      attrShow: (attr) => this.call(() => rt.attrShow(attr), { status: EIO, text: '' }),
+      attrStore: (attr, text) => this.call(() => rt.attrStore(attr, text), EIO),
+      irq: (line) => { if (!this.dead) rt.irq(line); },
+      pingSync: (v) => { this.counters.calls++; return this.dead ? EIO : v; },
+      ping: (v) => this.call(() => v, EIO),
+    };
+  }
+
+  private link(): KernelLink {
+    const svc = this.opts.services;
+    const id = this.opts.id;
+    const up = <T>(v: T): T => { this.counters.upcalls++; return v; };
+    return {
+      log: (level, binding, message) => svc.log(id, level, binding, message),
+      registerNode: (binding, node, spec) => up(svc.registerNode(id, binding, node, spec)),
+      unregisterNode: (node) => up(svc.unregisterNode(id, node)),
+      pollNotify: (node) => svc.pollNotify(id, node),
+      addAttribute: (binding, attr, spec) => up(svc.addAttribute(id, binding, attr, spec)),
+      removeAttribute: (attr) => up(svc.removeAttribute(id, attr)),
+      allocRegion: async (region, size) => {
+        const buffer = new SharedArrayBuffer(size);
+        const status = up(svc.registerRegion(id, region, buffer));
+        return { status, buffer: status < 0 ? null : buffer };
+      },
+      freeRegion: async (region) => up(svc.freeRegion(id, region)),
+      requestIrq: async (binding, line) => up(svc.requestIrq(id, binding, line)),
+      freeIrq: async (line) => up(svc.freeIrq(id, line)),
+    };
+  }
+}

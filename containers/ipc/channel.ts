@@ -1,0 +1,42 @@
+/**
+ * @module channel
+ * The shared memory of one kernel <-> container channel: two rings, kernel-to-container
+ * ("down") then container-to-kernel ("up"). In IC1 it is a SharedArrayBuffer handed to the
+ * worker; in IC2 it is a memfd mapped by both processes (the native core).
+ */
+import { native } from '../../devices/native/index.js';
+import { Endpoint, type EndpointOptions } from './endpoint.js';
+import { Ring, ringBytes } from './ring.js';
+
+/** Default ring capacity: 4 MiB per direction (a message may carry up to 1 MiB). */
+export const DEFAULT_RING_CAPACITY = 4 << 20;
+
+export interface ChannelMemory {
+  buffer: SharedArrayBuffer;
+  capacity: number;
+  /** memfd backing the buffer (IC2), to be passed to the child. */
+  fd?: number;
+}
+
+export function channelBytes(capacity: number): number {
+  return 2 * ringBytes(capacity);
+}
+
+/** Allocates channel memory: plain SAB (same process) or a memfd mapping (cross-process). */
+export function createChannelMemory(shared: 'thread' | 'process', capacity = DEFAULT_RING_CAPACITY): ChannelMemory {
+  const bytes = channelBytes(capacity);
+  if (shared === 'thread') return { buffer: new SharedArrayBuffer(bytes), capacity };
+  const n = native();
+  const fd = n.memfdCreate('hmdrv-channel', bytes);
+  return { buffer: n.mapFd(fd, bytes), capacity, fd };
+}
+
+export type Side = 'kernel' | 'container';
+
+/** Opens one side's endpoint over channel memory. */
+export function openEndpoint(mem: { buffer: SharedArrayBuffer; capacity: number }, side: Side,
+  opts: Omit<EndpointOptions, 'tx' | 'rx'>): Endpoint {
+  const down = new Ring(mem.buffer, 0, mem.capacity);
+  const up = new Ring(mem.buffer, ringBytes(mem.capacity), mem.capacity);
+  return new Endpoint({ ...opts, tx: side === 'kernel' ? down : up, rx: side === 'kernel' ? up : down });
+}

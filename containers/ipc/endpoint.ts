@@ -1,0 +1,347 @@
+/**
+ * @module endpoint
+ * One side of a bidirectional RPC channel made of two SPSC rings (tx: we produce, rx: we
+ * consume). Both sides can issue requests, answer them and send one-way notifications.
+ *
+ * Waiting, fastest first:
+ *  1. spin on the rx ring (with a machine-wide spin token, adaptive length);
+ *  2. block on the ring's doorbell word (requestSync only: Atomics.wait or futex);
+ *  3. return to the event loop with an async listener armed (request(), idle service loop).
+ * A producer only pays for a wake-up (a syscall) when the consumer flagged itself sleeping.
+ */
+import { emptyMessage, Ring, RingCorruptError, SLEEPING, SEQ, type Message } from './ring.js';
+import type { AsyncListener, Signal } from './signal.js';
+import { AdaptiveSpin, spinUntil, type SpinBudget } from './spin.js';
+
+export const KIND_REQUEST = 1;
+export const KIND_RESPONSE = 2;
+export const KIND_NOTIFY = 3;
+
+export const EIO = 5;
+export const ETIMEDOUT = 110;
+export const ENOTCONN = 107;
+
+export interface Reply {
+  /** >= 0 result, or a negative errno. */
+  status: number;
+  a1: number;
+  a2: number;
+  a3: number;
+  payload: Uint8Array | null;
+}
+
+export function reply(status: number, payload: Uint8Array | null = null, a1 = 0, a2 = 0, a3 = 0): Reply {
+  return { status, a1, a2, a3, payload };
+}
+
+export type RequestHandler = (msg: Message) => Reply | Promise<Reply>;
+export type NotifyHandler = (msg: Message) => void;
+
+export interface EndpointStats {
+  calls: number;
+  served: number;
+  notificationsSent: number;
+  notificationsReceived: number;
+  errors: number;
+  spinHits: number;
+  sleeps: number;
+  wakeups: number;
+}
+
+export interface EndpointOptions {
+  name: string;
+  tx: Ring;
+  rx: Ring;
+  signal: Signal;
+  budget: SpinBudget;
+  onRequest: RequestHandler;
+  onNotify: NotifyHandler;
+  /** Spin for more requests after serving a batch (driver side), instead of returning at once. */
+  idleSpin?: boolean;
+  /** Called when the peer corrupts the ring: the channel is unusable from then on. */
+  onCorrupt?: (err: Error) => void;
+}
+
+interface Pending {
+  resolve(r: Reply): void;
+  op: number;
+  started: number;
+}
+
+type Outgoing = [kind: number, op: number, id: number, a0: number, a1: number, a2: number, a3: number, payload: Uint8Array | null];
+
+export class Endpoint {
+  readonly stats: EndpointStats = { calls: 0, served: 0, notificationsSent: 0, notificationsReceived: 0, errors: 0, spinHits: 0, sleeps: 0, wakeups: 0 };
+  private readonly tx: Ring;
+  private readonly rx: Ring;
+  private readonly signal: Signal;
+  private readonly budget: SpinBudget;
+  private readonly pending = new Map<number, Pending>();
+  private readonly syncReplies = new Map<number, Reply | null>();
+  private readonly outbox: Outgoing[] = [];
+  private readonly msg = emptyMessage();
+  private readonly callSpin = new AdaptiveSpin(2_000, 200_000, 50_000);
+  private readonly idle = new AdaptiveSpin(2_000, 100_000, 20_000);
+  private nextId = 1;
+  private asyncHandlers = 0;
+  private listener: AsyncListener | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private serving = false;
+  private readonly rxReady = (): boolean => !this.rx.isEmpty();
+
+  constructor(private readonly opts: EndpointOptions) {
+    this.tx = opts.tx;
+    this.rx = opts.rx;
+    this.signal = opts.signal;
+    this.budget = opts.budget;
+  }
+
+  get name(): string { return this.opts.name; }
+  get inflight(): number { return this.pending.size + this.syncReplies.size; }
+  get isClosed(): boolean { return this.closed; }
+
+  /** Age in ms of the oldest unanswered request (0 if none), for the watchdog. */
+  oldestPendingMs(now = performance.now()): number {
+    let oldest = 0;
+    for (const p of this.pending.values()) oldest = Math.max(oldest, now - p.started);
+    return oldest;
+  }
+
+  /** Arms the async listener: incoming messages are served from the event loop. */
+  start(): void {
+    if (this.listener || this.closed) return;
+    Atomics.store(this.rx.ctrl, SLEEPING, 1);
+    this.listener = this.signal.listen(this.rx.ctrl, () => this.service());
+    this.service();
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  notify(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null): void {
+    if (this.closed) return;
+    this.stats.notificationsSent++;
+    this.send(KIND_NOTIFY, op, 0, a0, a1, a2, a3, payload);
+  }
+
+  /** Asynchronous request: spins briefly for the answer, then leaves it to the listener. */
+  request(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null): Promise<Reply> {
+    if (this.closed) return Promise.resolve(reply(-ENOTCONN));
+    const id = this.allocId();
+    this.stats.calls++;
+    return new Promise<Reply>((resolve) => {
+      this.pending.set(id, { resolve, op, started: performance.now() });
+      this.send(KIND_REQUEST, op, id, a0, a1, a2, a3, payload);
+      this.spinFor(() => !this.pending.has(id));
+    });
+  }
+
+  /**
+   * Synchronous request: spins, then blocks the calling thread until the answer arrives or
+   * `timeoutMs` passes (then -ETIMEDOUT). `alive()` is consulted between sleeps so that a dead
+   * peer ends the wait early (-EIO). Requests from the peer that arrive meanwhile are served.
+   */
+  requestSync(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null,
+    timeoutMs = 5_000, alive?: () => boolean): Reply {
+    if (this.closed) return reply(-ENOTCONN);
+    const id = this.allocId();
+    this.stats.calls++;
+    this.syncReplies.set(id, null);
+    this.send(KIND_REQUEST, op, id, a0, a1, a2, a3, payload);
+    const done = (): boolean => this.syncReplies.get(id) !== null;
+    const deadline = performance.now() + timeoutMs;
+    while (!this.spinFor(done)) {
+      if (this.closed) break;
+      const now = performance.now();
+      if (now >= deadline || (alive && !alive())) break;
+      this.stats.sleeps++;
+      const seq = Atomics.load(this.rx.ctrl, SEQ);
+      Atomics.store(this.rx.ctrl, SLEEPING, 1);
+      if (this.rx.isEmpty()) this.signal.sleep(this.rx.ctrl, seq, Math.min(50, deadline - now));
+      this.drain();
+    }
+    this.rearm();
+    const r = this.syncReplies.get(id);
+    this.syncReplies.delete(id);
+    if (r) return r;
+    this.stats.errors++;
+    return reply(this.closed ? -EIO : performance.now() >= deadline ? -ETIMEDOUT : -EIO);
+  }
+
+  /** Completes every unanswered request with `status` (the peer died) and stops the channel. */
+  close(status = -EIO): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listener?.close();
+    this.listener = null;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const [id] of this.syncReplies) this.syncReplies.set(id, reply(status));
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    this.stats.errors += waiting.length;
+    for (const p of waiting) p.resolve(reply(status));
+  }
+
+  // ---- receiving ----------------------------------------------------------------------------
+
+  /** Serves everything queued on rx. Returns the number of messages handled. */
+  drain(): number {
+    let n = 0;
+    try {
+      while (this.rx.tryRead(this.msg)) {
+        n++;
+        this.dispatch(this.msg);
+        if (this.closed) break;
+      }
+    } catch (e) {
+      if (!(e instanceof RingCorruptError)) throw e;
+      this.opts.onCorrupt?.(e);
+      this.close(-EIO);
+    }
+    if (this.outbox.length) this.flush();
+    return n;
+  }
+
+  /** Event-loop service: drain, optionally spin for more, then sleep with the listener armed. */
+  private service(): void {
+    if (this.serving || this.closed) return;
+    this.serving = true;
+    try {
+      for (;;) {
+        Atomics.store(this.rx.ctrl, SLEEPING, 0);
+        this.drain();
+        if (this.closed) return;
+        if (this.opts.idleSpin && this.asyncHandlers === 0 && this.idleSpinOnce()) continue;
+        Atomics.store(this.rx.ctrl, SLEEPING, 1);
+        if (this.rx.isEmpty()) return;
+      }
+    } finally {
+      this.serving = false;
+    }
+  }
+
+  private idleSpinOnce(): boolean {
+    if (!this.budget.acquire()) return false;
+    try {
+      if (spinUntil(this.rxReady, this.idle.limitNs)) { this.idle.hit(); return true; }
+      this.idle.miss();
+      return false;
+    } finally {
+      this.budget.release();
+    }
+  }
+
+  private dispatch(m: Message): void {
+    switch (m.kind) {
+      case KIND_RESPONSE: {
+        const r = reply(m.a0, m.payload, m.a1, m.a2, m.a3);
+        if (r.status < 0) this.stats.errors++;
+        if (this.syncReplies.has(m.id)) { this.syncReplies.set(m.id, r); return; }
+        const p = this.pending.get(m.id);
+        if (p) { this.pending.delete(m.id); p.resolve(r); }
+        return;
+      }
+      case KIND_NOTIFY:
+        this.stats.notificationsReceived++;
+        this.opts.onNotify(m);
+        return;
+      case KIND_REQUEST: {
+        this.stats.served++;
+        const id = m.id;
+        let r: Reply | Promise<Reply>;
+        try {
+          r = this.opts.onRequest(m);
+        } catch {
+          r = reply(-EIO);
+        }
+        if (r instanceof Promise) {
+          this.asyncHandlers++;
+          r.catch(() => reply(-EIO)).then((v) => {
+            this.asyncHandlers--;
+            this.respond(id, v);
+          });
+        } else {
+          this.respond(id, r);
+        }
+        return;
+      }
+      default:
+        this.opts.onCorrupt?.(new RingCorruptError(`unknown message kind ${m.kind}`));
+    }
+  }
+
+  private respond(id: number, r: Reply): void {
+    if (this.closed) return;
+    this.send(KIND_RESPONSE, 0, id, r.status, r.a1, r.a2, r.a3, r.payload);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private allocId(): number {
+    const id = this.nextId;
+    this.nextId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
+
+  /** Back to "asleep" so the peer wakes us; anything that slipped in is served soon. */
+  private rearm(): void {
+    Atomics.store(this.rx.ctrl, SLEEPING, 1);
+    if (!this.rx.isEmpty() && this.listener && !this.serving) queueMicrotask(() => this.service());
+  }
+
+  /** Spins (with a token) draining rx until `done()`. True if done. */
+  private spinFor(done: () => boolean): boolean {
+    Atomics.store(this.rx.ctrl, SLEEPING, 0);
+    this.drain();
+    if (done()) return true;
+    if (!this.budget.acquire()) return false;
+    let ok = false;
+    try {
+      const deadline = process.hrtime.bigint() + BigInt(this.callSpin.limitNs);
+      while (!this.closed) {
+        if (spinUntil(this.rxReady, 1_000)) {
+          this.drain();
+          if (done()) { ok = true; break; }
+        }
+        if (process.hrtime.bigint() >= deadline) break;
+      }
+    } finally {
+      this.budget.release();
+    }
+    if (ok) { this.stats.spinHits++; this.callSpin.hit(); } else { this.callSpin.miss(); }
+    this.rearm();
+    return ok;
+  }
+
+  private send(kind: number, op: number, id: number, a0: number, a1: number, a2: number, a3: number,
+    payload: Uint8Array | null): void {
+    if (this.outbox.length === 0 && this.tx.tryWrite(kind, op, id, a0, a1, a2, a3, payload)) {
+      this.kick();
+      return;
+    }
+    this.outbox.push([kind, op, id, a0, a1, a2, a3, payload]);
+    this.flush();
+  }
+
+  private flush(): void {
+    let sent = false;
+    while (this.outbox.length) {
+      const o = this.outbox[0]!;
+      if (!this.tx.tryWrite(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7])) break;
+      this.outbox.shift();
+      sent = true;
+    }
+    if (sent) this.kick();
+    if (this.outbox.length && !this.flushTimer && !this.closed) {
+      this.flushTimer = setTimeout(() => { this.flushTimer = null; this.flush(); }, 1);
+    }
+  }
+
+  /** Wakes the peer only if it said it sleeps: the common, spinning case costs no syscall. */
+  private kick(): void {
+    if (Atomics.load(this.tx.ctrl, SLEEPING) !== 0) {
+      this.stats.wakeups++;
+      this.signal.wake(this.tx.ctrl);
+    }
+  }
+}

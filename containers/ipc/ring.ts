@@ -1,0 +1,161 @@
+/**
+ * @module ring
+ * A single-producer single-consumer message ring in shared memory (a SharedArrayBuffer that
+ * may be mapped into another thread or process), in the spirit of seL4 sDDF's queue.h.
+ *
+ * Layout (bytes):
+ *   0    tail      producer's byte counter (u32, wraps)      ┐ each on its own
+ *   64   head      consumer's byte counter (u32, wraps)      │ cache line, so the
+ *   128  sleeping  1 while the consumer sleeps or waits async ┘ two sides don't false-share
+ *   132  seq       doorbell word: bumped by the producer to wake a sleeping consumer
+ *   192  data[capacity]
+ *
+ * A message is a 40-byte header plus payload, padded to 8 bytes, never split: when it does not
+ * fit before the end of the data area the producer writes a PAD marker and wraps.
+ *   i32 len | i32 kind<<16|op | i32 id | i32 a0 | f64 a1 | f64 a2 | i32 plen | i32 a3 | payload
+ * The peer is not trusted: every length and index read from the ring is checked, and a
+ * corrupt ring is reported as `RingCorruptError` rather than read out of bounds.
+ */
+
+export const RING_HEADER_BYTES = 192;
+const TAIL = 0;
+const HEAD = 16;
+/** Int32 index of the consumer's sleeping flag. */
+export const SLEEPING = 32;
+/** Int32 index of the doorbell sequence word (the futex word). */
+export const SEQ = 33;
+/** Int32 index of a liveness counter the consumer side bumps from its event loop (watchdog). */
+export const HEARTBEAT = 40;
+
+export const MSG_HEADER = 40;
+const PAD = -1;
+
+export class RingCorruptError extends Error {}
+
+/** Bytes a ring with `capacity` data bytes needs. */
+export function ringBytes(capacity: number): number {
+  return RING_HEADER_BYTES + capacity;
+}
+
+/** A decoded message; `payload` is a copy (the ring slot is reused as soon as it is consumed). */
+export interface Message {
+  kind: number;
+  op: number;
+  id: number;
+  a0: number;
+  a1: number;
+  a2: number;
+  a3: number;
+  payload: Uint8Array | null;
+}
+
+export class Ring {
+  readonly ctrl: Int32Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly u8: Uint8Array;
+  private readonly capacity: number;
+  private readonly mask: number;
+  /** Largest payload one message may carry. */
+  readonly maxPayload: number;
+
+  constructor(buffer: SharedArrayBuffer, byteOffset: number, capacity: number) {
+    if (capacity < 4096 || (capacity & (capacity - 1)) !== 0) throw new RangeError('ring capacity must be a power of two >= 4096');
+    if (byteOffset % 64 !== 0) throw new RangeError('ring must be 64-byte aligned');
+    this.ctrl = new Int32Array(buffer, byteOffset, RING_HEADER_BYTES / 4);
+    const data = byteOffset + RING_HEADER_BYTES;
+    this.i32 = new Int32Array(buffer, data, capacity / 4);
+    this.f64 = new Float64Array(buffer, data, capacity / 8);
+    this.u8 = new Uint8Array(buffer, data, capacity);
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.maxPayload = capacity / 4 - MSG_HEADER;
+  }
+
+  /** Bytes queued and not yet consumed. */
+  used(): number {
+    return (Atomics.load(this.ctrl, TAIL) - Atomics.load(this.ctrl, HEAD)) >>> 0;
+  }
+
+  isEmpty(): boolean {
+    return Atomics.load(this.ctrl, TAIL) === Atomics.load(this.ctrl, HEAD);
+  }
+
+  /**
+   * Appends a message. Returns false when the ring lacks room (the caller keeps it and retries);
+   * throws RangeError when the payload can never fit.
+   */
+  tryWrite(kind: number, op: number, id: number, a0: number, a1: number, a2: number, a3: number,
+    payload: Uint8Array | null): boolean {
+    const plen = payload ? payload.length : 0;
+    if (plen > this.maxPayload) throw new RangeError(`message payload ${plen} exceeds ring limit ${this.maxPayload}`);
+    const need = (MSG_HEADER + plen + 7) & ~7;
+    const tail = this.ctrl[TAIL] >>> 0; // only we write tail
+    const head = Atomics.load(this.ctrl, HEAD) >>> 0;
+    let pos = tail & this.mask;
+    const toEnd = this.capacity - pos;
+    const total = need <= toEnd ? need : toEnd + need;
+    if (this.capacity - ((tail - head) >>> 0) < total) return false;
+    if (need > toEnd) {
+      this.i32[pos >> 2] = PAD;
+      pos = 0;
+    }
+    const w = pos >> 2;
+    this.i32[w] = need;
+    this.i32[w + 1] = (kind << 16) | op;
+    this.i32[w + 2] = id;
+    this.i32[w + 3] = a0;
+    this.f64[(pos >> 3) + 2] = a1;
+    this.f64[(pos >> 3) + 3] = a2;
+    this.i32[w + 8] = plen;
+    this.i32[w + 9] = a3;
+    if (plen) this.u8.set(payload!, pos + MSG_HEADER);
+    Atomics.store(this.ctrl, TAIL, (tail + total) | 0);
+    return true;
+  }
+
+  /** Removes the next message into `out`; false when the ring is empty. */
+  tryRead(out: Message): boolean {
+    const head = this.ctrl[HEAD] >>> 0; // only we write head
+    const tail = Atomics.load(this.ctrl, TAIL) >>> 0;
+    let avail = (tail - head) >>> 0;
+    if (avail === 0) return false;
+    if (avail > this.capacity) throw new RingCorruptError(`ring indices inconsistent (used ${avail} > capacity)`);
+    let pos = head & this.mask;
+    let skipped = 0;
+    if (this.i32[pos >> 2] === PAD) {
+      skipped = this.capacity - pos;
+      if (skipped >= avail) throw new RingCorruptError('PAD marker beyond tail');
+      avail -= skipped;
+      pos = 0;
+    }
+    const w = pos >> 2;
+    const len = this.i32[w];
+    const plen = this.i32[w + 8];
+    if (len < MSG_HEADER || len > avail || (len & 7) !== 0 || plen < 0 || MSG_HEADER + plen > len) {
+      throw new RingCorruptError(`malformed message header (len ${len}, payload ${plen}, available ${avail})`);
+    }
+    const ko = this.i32[w + 1];
+    out.kind = ko >>> 16;
+    out.op = ko & 0xffff;
+    out.id = this.i32[w + 2];
+    out.a0 = this.i32[w + 3];
+    out.a1 = this.f64[(pos >> 3) + 2];
+    out.a2 = this.f64[(pos >> 3) + 3];
+    out.a3 = this.i32[w + 9];
+    out.payload = plen ? this.u8.slice(pos + MSG_HEADER, pos + MSG_HEADER + plen) : null;
+    Atomics.store(this.ctrl, HEAD, (head + skipped + len) | 0);
+    return true;
+  }
+
+  /** Resets both counters (only while neither side is using the ring). */
+  reset(): void {
+    Atomics.store(this.ctrl, TAIL, 0);
+    Atomics.store(this.ctrl, HEAD, 0);
+    Atomics.store(this.ctrl, SLEEPING, 0);
+  }
+}
+
+export function emptyMessage(): Message {
+  return { kind: 0, op: 0, id: 0, a0: 0, a1: 0, a2: 0, a3: 0, payload: null };
+}

@@ -1,0 +1,55 @@
+/**
+ * @module container-main
+ * Boot of an IC1 or IC2 container, given its channel memory and kernel page: open the
+ * container-side endpoint, create the runtime, start the heartbeat, serve until EXIT.
+ */
+import { openEndpoint } from '../ipc/channel.js';
+import { Op, textBytes } from '../ipc/ops.js';
+import { HEARTBEAT, ringBytes } from '../ipc/ring.js';
+import { signalFor, type SignalKind } from '../ipc/signal.js';
+import { SpinBudget } from '../ipc/spin.js';
+import { DriverRuntime } from './driver-runtime.js';
+import { rpcKernelLink, serveDowncall } from './rpc-server.js';
+import type { Endpoint } from '../ipc/endpoint.js';
+import type { IsolationClass } from '../../framework/platform/types.js';
+
+export interface ContainerBoot {
+  id: string;
+  isolation: IsolationClass;
+  signal: SignalKind;
+  channel: { buffer: SharedArrayBuffer; capacity: number };
+  kernelPage: SharedArrayBuffer;
+  maxSpinners: number;
+  heartbeatMs: number;
+  /** Class-specific shared-memory allocation (SAB posted to the kernel, or a memfd). */
+  allocRegion: (ep: Endpoint, region: number, size: number) => Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
+  exit: (code: number) => void;
+}
+
+export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime: DriverRuntime } {
+  const budget = new SpinBudget(new Int32Array(boot.kernelPage), boot.maxSpinners);
+  let runtime!: DriverRuntime;
+  const endpoint: Endpoint = openEndpoint(boot.channel, 'container', {
+    name: boot.id,
+    signal: signalFor(boot.signal),
+    budget,
+    idleSpin: true,
+    onRequest: (m) => serveDowncall(runtime, m, () => shutdown(0)),
+    onNotify: (m) => { if (m.op === Op.IRQ) runtime.irq(m.a0); },
+    onCorrupt: () => shutdown(71),
+  });
+  const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size));
+  runtime = new DriverRuntime(boot.isolation, link, (err, where) => {
+    const text = `${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    endpoint.notify(Op.FAULT, 0, 0, 0, 0, textBytes(text));
+  });
+  const upCtrl = new Int32Array(boot.channel.buffer, ringBytes(boot.channel.capacity), 48);
+  const beat = setInterval(() => Atomics.add(upCtrl, HEARTBEAT, 1), boot.heartbeatMs);
+  function shutdown(code: number): void {
+    clearInterval(beat);
+    endpoint.close();
+    boot.exit(code);
+  }
+  endpoint.start();
+  return { endpoint, runtime };
+}

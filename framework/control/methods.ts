@@ -1,0 +1,61 @@
+/**
+ * @module control/methods
+ * The method table of the control socket: each entry checks its parameters and calls the
+ * kernel (IKernel) or its VFS. `stop` is not here: the server answers it before stopping.
+ *
+ * @example
+ * const methods = createMethods(kernel);
+ * const result = await methods.devices({}, signal);
+ */
+import type { IKernel } from '../kernel-api.js';
+import { ls, readFile, stat, writeFile } from './file-methods.js';
+import { ioctl } from './ioctl-method.js';
+import { base64, optBool, optInt, optStr, str, type Params } from './params.js';
+import type { IoctlParams, MethodName, StatusResult } from './protocol.js';
+
+export type MethodHandler = (params: Params, signal: AbortSignal) => Promise<unknown>;
+
+export function createMethods(kernel: IKernel): Record<Exclude<MethodName, 'stop'>, MethodHandler> {
+  const vfs = kernel.vfs;
+  const device = (name: string) => kernel.devices().find((d) => d.name === name) ?? null;
+  return {
+    status: async (): Promise<StatusResult> => {
+      const readyMs = (kernel as { readyMs?: unknown }).readyMs;
+      return {
+        platform: kernel.platform.name,
+        source: kernel.platform.source,
+        pid: process.pid,
+        uptimeMs: Math.round(process.uptime() * 1000),
+        ...(typeof readyMs === 'number' ? { readyMs } : {}),
+        devices: kernel.devices().length,
+        node: process.version,
+      };
+    },
+    devices: async () => kernel.devices(),
+    drivers: async () => kernel.drivers(),
+    containers: async () => kernel.containers(),
+    ls: async (p) => ls(vfs, str(p, 'path')),
+    stat: async (p) => stat(vfs, str(p, 'path'), optBool(p, 'follow') ?? true),
+    read: async (p, signal) => readFile(vfs, {
+      path: str(p, 'path'),
+      length: optInt(p, 'length'),
+      offset: optInt(p, 'offset'),
+      nonblock: optBool(p, 'nonblock'),
+      follow: optBool(p, 'follow'),
+    }, signal),
+    write: async (p) => ({
+      bytesWritten: await writeFile(vfs, str(p, 'path'), base64(p, 'data'), optInt(p, 'offset')),
+    }),
+    ioctl: async (p) => ioctl(kernel, { ...(p as unknown as IoctlParams), path: str(p, 'path') }),
+    bind: async (p) => {
+      const name = str(p, 'device');
+      await kernel.bind(name, optStr(p, 'driver'));
+      return device(name);
+    },
+    unbind: async (p) => {
+      const name = str(p, 'device');
+      await kernel.unbind(name);
+      return device(name);
+    },
+  };
+}

@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 
 import { gcFunction } from './gc.js';
 import { loadNative } from './native.js';
-import { PING, servePingPong } from './pingpong.js';
+import { PING, PONG, servePingPong } from './pingpong.js';
 
 const [mode, ...args] = process.argv.slice(2);
 
@@ -27,7 +27,12 @@ switch (mode) {
     const idleSpinMs = Number(args[1]);
     const words = new Int32Array(native.mapFd(3, bytes));
     // futexWait returns on wake, EINTR, value change or timeout; servePingPong re-checks PING.
-    servePingPong(words, idleSpinMs, (expected) => void native.futexWait(words, PING, expected, 1000));
+    servePingPong(
+      words,
+      idleSpinMs,
+      (expected) => void native.futexWait(words, PING, expected, 1000),
+      () => void native.futexWake(words, PONG, 1),
+    );
     break;
   }
   case 'ipc': {

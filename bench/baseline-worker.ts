@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { gcFunction } from './gc.js';
-import { PING, servePingPong } from './pingpong.js';
+import { PING, PONG, servePingPong } from './pingpong.js';
 
 interface PingPongData { mode: 'pingpong'; sab: SharedArrayBuffer; idleSpinMs: number }
 interface IdleData { mode: 'idle' }
@@ -21,7 +21,12 @@ if (data.mode === 'pingpong') {
   const words = new Int32Array(data.sab);
   port.postMessage('ready');
   // The 1 s timeout only bounds how long a lost wake could stall; wakes are not lost.
-  servePingPong(words, data.idleSpinMs, (expected) => void Atomics.wait(words, PING, expected, 1000));
+  servePingPong(
+    words,
+    data.idleSpinMs,
+    (expected) => void Atomics.wait(words, PING, expected, 1000),
+    () => void Atomics.notify(words, PONG, 1),
+  );
 } else {
   gcFunction()?.();
   port.on('message', (m) => {

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 
 import { gcFunction } from './gc.js';
 import { loadNative } from './native.js';
-import { BYTES, DEFAULT_IDLE_SPIN_MS, PING, PingPongCaller, READY, SLEEPING, SLEEPS } from './pingpong.js';
+import { BYTES, DEFAULT_IDLE_SPIN_MS, PING, PingPongCaller, PONG, READY, SLEEPING, SLEEPS } from './pingpong.js';
 
 const WORKER_URL = new URL('./baseline-worker.js', import.meta.url);
 const CHILD_PATH = fileURLToPath(new URL('./baseline-child.js', import.meta.url));
@@ -53,11 +53,22 @@ export interface PingPongRoundTrip extends SyncRoundTrip {
 }
 
 export interface PingPongOptions {
-  /** Peer spins this long after its last ping before sleeping; 0 = sleep at once, so every
-   *  round trip includes a wake (the blocking cost). Default 50 ms. */
+  /** 'spin' (default): both sides spin; the peer sleeps after `idleSpinMs` without pings and
+   *  the caller wakes it. 'block': neither side spins; each waits on its word at once, so every
+   *  round trip is two sleep/wake hand-offs (the cost of a call when nobody spins). */
+  mode?: 'spin' | 'block';
+  /** Spin mode: how long the peer spins after its last ping before sleeping. Default 50 ms. */
   idleSpinMs?: number;
   /** A round trip throws if no answer arrives within this time. Default 5000 ms. */
   timeoutMs?: number;
+}
+
+/** Peer idle spin and caller spin budget for a mode. */
+function spinOf(opts: PingPongOptions): { mode: 'spin' | 'block'; idleSpinMs: number; callerSpinUs: number } {
+  const mode = opts.mode ?? 'spin';
+  return mode === 'block'
+    ? { mode, idleSpinMs: 0, callerSpinUs: 0 }
+    : { mode, idleSpinMs: opts.idleSpinMs ?? DEFAULT_IDLE_SPIN_MS, callerSpinUs: Infinity };
 }
 
 // ---- helpers --------------------------------------------------------------------------------
@@ -141,11 +152,12 @@ function once(fn: () => Promise<void>): () => Promise<void> {
 /**
  * Main thread <-> worker_threads worker over a SharedArrayBuffer. Both sides spin with
  * Atomics.load; the worker sleeps in Atomics.wait after `idleSpinMs` without pings and the
- * caller wakes it with Atomics.notify when the SLEEPING word says so.
+ * caller wakes it with Atomics.notify when the SLEEPING word says so. `mode: 'block'`: both
+ * sides Atomics.wait at once (Node allows Atomics.wait on the main thread).
  */
 export async function sabPingPongThread(opts: PingPongOptions = {}): Promise<PingPongRoundTrip> {
-  const idleSpinMs = opts.idleSpinMs ?? DEFAULT_IDLE_SPIN_MS;
-  const name = `SAB ping-pong thread (idle spin ${idleSpinMs} ms)`;
+  const { mode, idleSpinMs, callerSpinUs } = spinOf(opts);
+  const name = `SAB ping-pong thread (${mode})`;
   const sab = new SharedArrayBuffer(BYTES);
   const words = new Int32Array(sab);
   // execArgv [] keeps test-runner or inspector flags out of the worker.
@@ -159,7 +171,13 @@ export async function sabPingPongThread(opts: PingPongOptions = {}): Promise<Pin
     await worker.terminate();
     throw err;
   }
-  const caller = new PingPongCaller(words, () => void Atomics.notify(words, PING, 1), opts.timeoutMs, name);
+  const caller = new PingPongCaller(words, {
+    wake: () => void Atomics.notify(words, PING, 1),
+    sleep: (expected, ms) => void Atomics.wait(words, PONG, expected, ms),
+    spinUs: callerSpinUs,
+    timeoutMs: opts.timeoutMs,
+    what: name,
+  });
   return {
     name,
     pids: [],
@@ -177,10 +195,11 @@ export async function sabPingPongThread(opts: PingPongOptions = {}): Promise<Pin
  * Main process <-> child process over native shared memory (memfd passed as fd 3, mapped
  * MAP_SHARED on both sides). Both spin; the child sleeps on a plain futex after `idleSpinMs`
  * and the caller wakes it with a native FUTEX_WAKE (Atomics.notify does not cross processes).
+ * `mode: 'block'`: both sides futex-wait at once.
  */
 export async function shmPingPongProcess(opts: PingPongOptions = {}): Promise<PingPongRoundTrip> {
-  const idleSpinMs = opts.idleSpinMs ?? DEFAULT_IDLE_SPIN_MS;
-  const name = `shm ping-pong process (idle spin ${idleSpinMs} ms)`;
+  const { mode, idleSpinMs, callerSpinUs } = spinOf(opts);
+  const name = `shm ping-pong process (${mode})`;
   const native = loadNative();
   const size = 4096;
   const fd = native.memfdCreate('hmdrv-bench-pingpong', size);
@@ -207,7 +226,13 @@ export async function shmPingPongProcess(opts: PingPongOptions = {}): Promise<Pi
     child.kill('SIGKILL');
     throw err;
   }
-  const caller = new PingPongCaller(words, () => void native.futexWake(words, PING, 1), opts.timeoutMs, name);
+  const caller = new PingPongCaller(words, {
+    wake: () => void native.futexWake(words, PING, 1),
+    sleep: (expected, ms) => void native.futexWait(words, PONG, expected, ms),
+    spinUs: callerSpinUs,
+    timeoutMs: opts.timeoutMs,
+    what: name,
+  });
   return {
     name,
     pids: [child.pid!],

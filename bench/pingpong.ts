@@ -3,17 +3,20 @@
 // Layout: an Int32Array over shared memory; each word the two sides write sits on its own
 // 64-byte cache line so the caller spinning on PONG does not bounce the line holding PING.
 //
-//   PING      caller writes a sequence number 1..2^31-1 (or STOP to end the peer)
-//   PONG      peer echoes the sequence number it answered
-//   SLEEPING  1 while the peer is (about to be) blocked in wait(PING); the caller then wakes it
-//   SLEEPS    how many times the peer went to sleep (diagnostics)
-//   READY     the peer sets 1 once it serves (the process baseline polls it at start-up)
+//   PING             caller writes a sequence number 1..2^31-1 (or STOP to end the peer)
+//   CALLER_SLEEPING  1 while the caller is (about to be) blocked in wait(PONG); the peer wakes it
+//   PONG             peer echoes the sequence number it answered
+//   SLEEPING         1 while the peer is (about to be) blocked in wait(PING); the caller wakes it
+//   SLEEPS           how many times the peer went to sleep (diagnostics)
+//   READY            the peer sets 1 once it serves (the process baseline polls it at start-up)
 //
-// Lost-wakeup freedom: the peer stores SLEEPING=1 and then re-reads PING; the caller stores
-// PING and then reads SLEEPING. All four are sequentially consistent Atomics, so at least one
-// side sees the other's store; the wait itself re-checks PING == expected atomically.
+// Lost-wakeup freedom: the sleeper stores its SLEEPING flag and then re-reads the word it
+// waits on; the other side stores that word and then reads the flag. All are sequentially
+// consistent Atomics, so at least one side sees the other's store; the wait itself re-checks
+// word == expected atomically in the kernel (futex) or in V8's waiter list (Atomics.wait).
 
 export const PING = 0;
+export const CALLER_SLEEPING = 1;
 export const PONG = 16;
 export const SLEEPING = 32;
 export const SLEEPS = 33;
@@ -30,13 +33,15 @@ export const DEFAULT_IDLE_SPIN_MS = 50;
 
 /**
  * Peer side: answer pings until STOP. Spins with Atomics.load; after `idleSpinMs` without a
- * ping it sets SLEEPING and blocks in `sleep(expected)` (Atomics.wait in a thread, a native
- * futex across processes). `idleSpinMs <= 0` sleeps at once: every round trip pays a wake.
+ * ping it sets SLEEPING and blocks in `sleep(expected)` on PING (Atomics.wait in a thread, a
+ * native futex across processes). `idleSpinMs <= 0` sleeps at once. After each answer it
+ * calls `wakeCaller()` (notify/futex wake on PONG) if the caller is blocked.
  */
 export function servePingPong(
   words: Int32Array,
   idleSpinMs: number,
   sleep: (expected: number) => void,
+  wakeCaller: () => void,
 ): void {
   let last = Atomics.load(words, PING);
   Atomics.store(words, READY, 1);
@@ -59,39 +64,84 @@ export function servePingPong(
     if (p === STOP) return;
     last = p;
     Atomics.store(words, PONG, p);
+    if (Atomics.load(words, CALLER_SLEEPING) !== 0) wakeCaller();
   }
+}
+
+export interface CallerOptions {
+  /** Wakes the peer sleeping on PING. */
+  wake: () => void;
+  /** Blocks on PONG while it holds `expected` (at most `ms`); needed when `spinUs` is finite. */
+  sleep?: (expected: number, ms: number) => void;
+  /** Spin this long for the answer before sleeping; Infinity (default) spins until the
+   *  deadline, 0 blocks at once (the caller of a blocking round trip). */
+  spinUs?: number;
+  /** A round trip throws if no answer arrives within this time. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Names the peer in errors. */
+  what?: string;
 }
 
 /**
  * Caller side: one synchronous round trip. Stores the next sequence number, wakes the peer
- * if it sleeps, and spins until the echo arrives. Throws after `timeoutMs` without an answer
- * (a dead peer must not hang the benchmark).
+ * if it sleeps, spins for the echo (up to `spinUs`), then sleeps on PONG. Throws after
+ * `timeoutMs` without an answer, so a dead peer cannot hang a benchmark.
  */
 export class PingPongCaller {
   private seq = 0;
+  private readonly wake: () => void;
+  private readonly sleep: ((expected: number, ms: number) => void) | undefined;
+  private readonly spinUs: number;
+  private readonly timeoutMs: number;
+  private readonly what: string;
 
-  constructor(
-    private readonly words: Int32Array,
-    private readonly wake: () => void,
-    private readonly timeoutMs = 5000,
-    private readonly what = 'ping-pong peer',
-  ) {}
+  constructor(private readonly words: Int32Array, opts: CallerOptions) {
+    this.wake = opts.wake;
+    this.sleep = opts.sleep;
+    this.spinUs = opts.spinUs ?? Infinity;
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.what = opts.what ?? 'ping-pong peer';
+    if (Number.isFinite(this.spinUs) && !this.sleep) throw new Error('PingPongCaller: a finite spinUs needs sleep()');
+  }
 
   roundTrip(): void {
     const w = this.words;
     const s = (this.seq = (this.seq % 0x7fffffff) + 1);
     Atomics.store(w, PING, s);
     if (Atomics.load(w, SLEEPING) !== 0) this.wake();
+    if (this.spinUs <= 0) return this.block(s, performance.now());
     let spins = 0;
     let start = 0;
     while (Atomics.load(w, PONG) !== s) {
-      // Every ~1M spins (tens of ms) check the deadline; the fast path never reads the clock.
-      if ((++spins & 0xfffff) === 0) {
+      // Every 1024 spins (tens of µs) look at the clock; the fast path never reads it.
+      if ((++spins & 1023) === 0) {
         const now = performance.now();
         if (start === 0) start = now;
-        else if (now - start > this.timeoutMs) throw new Error(`${this.what} did not answer within ${this.timeoutMs} ms`);
+        else if ((now - start) * 1000 >= this.spinUs) return this.block(s, start);
+        else if (now - start > this.timeoutMs) throw this.timeout();
       }
     }
+  }
+
+  /** Sleeps on PONG until it holds `s`, within the deadline counted from `start`. */
+  private block(s: number, start: number): void {
+    const w = this.words;
+    Atomics.store(w, CALLER_SLEEPING, 1);
+    try {
+      for (;;) {
+        const cur = Atomics.load(w, PONG);
+        if (cur === s) return;
+        const left = this.timeoutMs - (performance.now() - start);
+        if (left <= 0) throw this.timeout();
+        this.sleep!(cur, left);
+      }
+    } finally {
+      Atomics.store(w, CALLER_SLEEPING, 0);
+    }
+  }
+
+  private timeout(): Error {
+    return new Error(`${this.what} did not answer within ${this.timeoutMs} ms`);
   }
 
   /** Asks the peer to stop; `wake` must reach it even if it sleeps. */

@@ -8,3 +8,4 @@ export { DriverRuntime, type KernelLink } from './runtime/driver-runtime.js';
 export { Ring, RingCorruptError } from './ipc/ring.js';
 export { Endpoint } from './ipc/endpoint.js';
 export { SpinBudget, AdaptiveSpin } from './ipc/spin.js';
+export { bootPlatform, type PlatformBootOptions } from './boot.js';

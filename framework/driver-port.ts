@@ -83,6 +83,8 @@ export interface NodeSpec {
   minor: number;
   /** Class under /sys/class (e.g. "misc"); the name is the node's basename. */
   className?: string;
+  /** Set by the runtime: the driver implements llseek (else pread/pwrite give ESPIPE). */
+  seekable?: boolean;
 }
 
 export interface AttributeSpec {

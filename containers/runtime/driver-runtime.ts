@@ -201,7 +201,7 @@ export class DriverRuntime {
       registerNode: async (binding, spec, ops) => {
         const node = this.nextId++;
         this.nodes.set(node, { binding, ops });
-        const r = await link.registerNode(binding, node, spec);
+        const r = await link.registerNode(binding, node, { ...spec, seekable: typeof ops.llseek === 'function' });
         if (r.status < 0) { this.nodes.delete(node); throw Object.assign(new Error(`registerNode ${spec.path}: ${r.status}`), { errno: r.status }); }
         return { node, major: r.major, minor: r.minor };
       },

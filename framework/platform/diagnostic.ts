@@ -41,7 +41,7 @@ export function syntaxDiagnostic(file: string, e: { pos: { line: number; col: nu
 /** Short rendering of a JSON value for "got ..." in messages. */
 export function describeValue(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : 'an array';
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   return String(v);

@@ -94,7 +94,9 @@ export class JsonChecker {
   /** One of a fixed set of strings, with a suggestion when close to one. */
   oneOf<T extends string>(path: string, v: unknown, allowed: readonly T[], what: string): T | undefined {
     if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-    const hint = typeof v === 'string' ? didYouMean(v, allowed) : undefined;
+    const close = typeof v === 'string' ? didYouMean(v, allowed) : undefined;
+    // "did you mean ic0, ic1 or ic2?" repeats the list; only suggest when it narrows the choice.
+    const hint = close !== undefined && allowed.some((a) => !close.includes(JSON.stringify(a))) ? close : undefined;
     const list = allowed.length === 2 ? allowed.join(' or ') : `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`;
     this.error(path, `${what} must be ${list}, got ${describeValue(v)}${hint ? ` (${hint})` : ''}`, { suggestions: hint ? [hint] : [] });
     return undefined;
@@ -104,7 +106,7 @@ export class JsonChecker {
   stringList(path: string, v: unknown, allowEmpty = false): string[] | undefined {
     if (typeof v === 'string') return this.string(path, v) === undefined ? undefined : [v];
     if (!Array.isArray(v)) return this.expected(path, 'a string or an array of strings', v);
-    if (v.length === 0 && !allowEmpty) return this.expected(path, 'at least one string', v);
+    if (v.length === 0 && !allowEmpty) return this.expected(path, 'a string or a non-empty array of strings', v);
     const out: string[] = [];
     let ok = true;
     v.forEach((s, i) => {

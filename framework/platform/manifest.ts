@@ -145,11 +145,15 @@ function readIoctls(c: JsonChecker, v: unknown): IoctlDecl[] | undefined {
   const numbers = new Map<number, string>();
   arr.forEach((item, i) => {
     const path = childPath('ioctls', i);
+    // Names are checked even on otherwise broken declarations, so every duplicate is reported.
+    const name = c.isObject(item) && typeof item.name === 'string' ? item.name : undefined;
+    if (name !== undefined) {
+      const sameName = names.get(name);
+      if (sameName !== undefined) c.error(childPath(path, 'name'), `ioctl ${name} is already declared at ${sameName}`);
+      else names.set(name, path);
+    }
     const decl = readIoctl(c, path, item);
     if (!decl) return;
-    const sameName = names.get(decl.name);
-    if (sameName !== undefined) c.error(childPath(path, 'name'), `ioctl ${decl.name} is already declared at ${sameName}`);
-    else names.set(decl.name, path);
     const cmd = ioctlNumber(decl);
     const sameCmd = numbers.get(cmd);
     if (sameCmd !== undefined) c.error(path, `ioctl number 0x${cmd.toString(16)} is already used by ${sameCmd}`);

@@ -1,0 +1,73 @@
+/**
+ * @module records
+ * The device manager's bookkeeping: a device (from the platform), a container (one per driver
+ * and isolation class, serving all its devices), a binding (driver × device, one per probe),
+ * and the device nodes a binding registered.
+ */
+import type { DependencyContainer } from 'tsyringe';
+import type { IContainerHost } from '../container-host.js';
+import type { DeviceState, ContainerState } from '../kernel-api.js';
+import type { DeviceSpec, DriverManifest, IsolationClass } from '../platform/types.js';
+import type { DisposableStore } from '../lifecycle/disposable.js';
+import type { DeviceFileOperations } from '../vfs/types.js';
+
+export interface NodeRecord {
+  /** Container-side node id (changes with each container incarnation). */
+  node: number;
+  path: string;
+  kind: 'chr' | 'blk';
+  major: number;
+  minor: number;
+  className?: string;
+  /** The VFS-facing operations object; stable across restarts so open paths keep working. */
+  ops: DeviceFileOperations;
+  container: ContainerRecord;
+  binding: BindingRecord;
+  /** Removes the node, its /sys/class entry and links. */
+  remove: () => Promise<void>;
+}
+
+export interface BindingRecord {
+  id: number;
+  device: DeviceRecord;
+  container: ContainerRecord;
+  /** devm: everything acquired for this binding, released in reverse order. */
+  scope: DisposableStore;
+  /** Child DI container of the binding (its services are ContainerScoped). */
+  di: DependencyContainer;
+  nodes: Map<number, NodeRecord>;
+}
+
+export interface DeviceRecord {
+  spec: DeviceSpec;
+  state: DeviceState;
+  driver?: DriverManifest;
+  isolation?: IsolationClass;
+  binding?: BindingRecord;
+  error?: string;
+  /** Nodes kept across a container restart, re-attached when the driver registers them again. */
+  carryover: Map<string, NodeRecord>;
+}
+
+export interface ContainerRecord {
+  id: string;
+  driver: DriverManifest;
+  isolation: IsolationClass;
+  params: Record<string, unknown>;
+  host: IContainerHost | null;
+  state: ContainerState;
+  restarts: number;
+  /** Crashes since the container last ran long enough to be called stable. */
+  consecutiveCrashes: number;
+  startedAt: number;
+  lastError?: string;
+  bindings: Map<number, BindingRecord>;
+  nodes: Map<number, NodeRecord>;
+  attrs: Map<number, { binding: BindingRecord; path: string }>;
+  regions: Map<number, SharedArrayBuffer>;
+  irqs: Set<number>;
+  /** Resolves when the container is running (again); waiters use it during a restart. */
+  ready: Promise<void>;
+  markReady: () => void;
+  restartTimer?: NodeJS.Timeout;
+}

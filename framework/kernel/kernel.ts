@@ -1,0 +1,35 @@
+/**
+ * @module kernel
+ * The kernel facade: VFS, device manager, IRQ controller and log, behind IKernel.
+ */
+import type { IKernel, DeviceInfo, DriverInfo, ContainerInfo } from '../kernel-api.js';
+import type { IVfs } from '../vfs/api.js';
+import type { IoctlDecl, PlatformSpec } from '../platform/types.js';
+import type { DeviceManager } from '../device-manager/device-manager.js';
+import type { IrqController } from '../irq/irq-controller.js';
+import type { KernelLog } from './klog.js';
+
+export class Kernel implements IKernel {
+  private down = false;
+  constructor(readonly vfs: IVfs, readonly platform: PlatformSpec, readonly dm: DeviceManager,
+    readonly irq: IrqController, readonly log: KernelLog, readonly readyMs: number) {}
+
+  devices(): DeviceInfo[] { return this.dm.deviceInfo(); }
+  drivers(): DriverInfo[] { return this.dm.driverInfo(); }
+  containers(): ContainerInfo[] { return this.dm.containerInfo(); }
+  bind(device: string, driver?: string): Promise<void> { return this.dm.bind(device, driver); }
+  unbind(device: string): Promise<void> { return this.dm.unbind(device); }
+
+  async ioctlsFor(path: string): Promise<IoctlDecl[]> {
+    const real = await this.vfs.realpath(path).catch(() => path);
+    return this.dm.driverForNode(real)?.ioctls ?? [];
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.down) return;
+    this.down = true;
+    this.log.info('kernel', 'shutting down');
+    await this.dm.shutdown();
+    for (const fd of this.vfs.openFds()) await this.vfs.close(fd).catch(() => undefined);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * @module linux/device.h + linux/platform_device.h
+ * struct device / platform_device, drvdata, dev_* logging, devres (devm_*), and properties
+ * from the platform file (of_property_read_*).
+ */
+import type { DeviceHandle, DriverEnv, LogLevel } from '../framework/driver-port.js';
+import { EINVAL, ENXIO } from './errno.js';
+
+type Action = () => void | Promise<void>;
+
+export class Device {
+  /** devres: undo actions, run in reverse order on unbind or failed probe. */
+  readonly devres: Action[] = [];
+  driver_data: unknown = undefined;
+  constructor(readonly env: DriverEnv, readonly handle: DeviceHandle, readonly init_name: string) {}
+  get binding(): number { return this.handle.binding; }
+}
+
+export interface Resource { start: number; end: number; name?: string; flags: number }
+export const IORESOURCE_MEM = 0x200, IORESOURCE_IRQ = 0x400;
+
+export class PlatformDevice {
+  readonly dev: Device;
+  readonly name: string;
+  constructor(env: DriverEnv, handle: DeviceHandle) {
+    this.name = handle.spec.name;
+    this.dev = new Device(env, handle, handle.spec.name);
+  }
+}
+
+export const dev_name = (dev: Device): string => dev.init_name;
+export const dev_get_drvdata = <T>(dev: Device): T => dev.driver_data as T;
+export const dev_set_drvdata = (dev: Device, data: unknown): void => { dev.driver_data = data; };
+export const platform_get_drvdata = <T>(pdev: PlatformDevice): T => pdev.dev.driver_data as T;
+export const platform_set_drvdata = (pdev: PlatformDevice, data: unknown): void => { pdev.dev.driver_data = data; };
+
+function devLog(level: LogLevel, dev: Device, msg: string): void {
+  dev.env.log(level, msg, dev.binding);
+}
+export const dev_err = (dev: Device, m: string): void => devLog(3, dev, m);
+export const dev_warn = (dev: Device, m: string): void => devLog(4, dev, m);
+export const dev_notice = (dev: Device, m: string): void => devLog(5, dev, m);
+export const dev_info = (dev: Device, m: string): void => devLog(6, dev, m);
+export const dev_dbg = (dev: Device, m: string): void => devLog(7, dev, m);
+
+/** Logs (except for -EPROBE_DEFER) and returns `err`, for `return dev_err_probe(...)`. */
+export function dev_err_probe(dev: Device, err: number, msg: string): number {
+  if (err !== -517) dev_err(dev, `error ${err}: ${msg}`);
+  else dev_dbg(dev, `deferred: ${msg}`);
+  return err;
+}
+
+/** devm_add_action: `action` runs when the device is unbound (or its probe fails). */
+export function devm_add_action(dev: Device, action: Action): number {
+  dev.devres.push(action);
+  return 0;
+}
+
+/** devm_add_action_or_reset: like devm_add_action, running `action` at once on failure. */
+export function devm_add_action_or_reset(dev: Device, action: Action): number {
+  return devm_add_action(dev, action);
+}
+
+/** devm_kzalloc: zeroed memory owned by the device (garbage-collected; tracked for symmetry). */
+export function devm_kzalloc(_dev: Device, size: number): Uint8Array {
+  return new Uint8Array(size);
+}
+
+/** Releases a device's devres in reverse order (probe failure and unbind share this path). */
+export async function devres_release_all(dev: Device): Promise<void> {
+  while (dev.devres.length) {
+    const a = dev.devres.pop()!;
+    try { await a(); } catch (e) { dev_err(dev, `devres action failed: ${e instanceof Error ? e.message : String(e)}`); }
+  }
+}
+
+export function platform_get_resource(pdev: PlatformDevice, type: number, num: number): Resource | null {
+  const spec = pdev.dev.handle.spec;
+  if (type === IORESOURCE_MEM) {
+    const r = spec.reg[num];
+    return r ? { start: r.base, end: r.base + r.size - 1, name: r.name, flags: IORESOURCE_MEM } : null;
+  }
+  if (type === IORESOURCE_IRQ) {
+    const n = spec.interrupts[num];
+    return n === undefined ? null : { start: n, end: n, flags: IORESOURCE_IRQ };
+  }
+  return null;
+}
+
+export function platform_get_irq(pdev: PlatformDevice, num: number): number {
+  const n = pdev.dev.handle.spec.interrupts[num];
+  return n === undefined ? -ENXIO : n;
+}
+
+/** of_property_read_u32: [0, value], or [-EINVAL] when absent or not a number. */
+export function of_property_read_u32(dev: Device, name: string): [number, number] {
+  const v = dev.handle.spec.properties[name];
+  const n = typeof v === 'string' ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? [0, n] : [-EINVAL, 0];
+}
+
+export function of_property_read_string(dev: Device, name: string): [number, string] {
+  const v = dev.handle.spec.properties[name];
+  return typeof v === 'string' ? [0, v] : [-EINVAL, ''];
+}
+
+export function of_property_read_bool(dev: Device, name: string): boolean {
+  return name in dev.handle.spec.properties && dev.handle.spec.properties[name] !== false;
+}

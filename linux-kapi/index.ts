@@ -1,0 +1,15 @@
+/**
+ * @module linux-kapi
+ * The Linux kernel API for drivers in hmdrv containers, grouped as Linux's headers are.
+ * See docs/kapi.md for what differs from Linux and why.
+ */
+export * from './errno.js';
+export * from './ioctl.js';
+export * from './uaccess.js';
+export * from './kernel.js';
+export * from './device.js';
+export * from './fs.js';
+export * from './wait.js';
+export * from './miscdevice.js';
+export * from './module.js';
+export * from './mm.js';

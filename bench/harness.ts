@@ -53,7 +53,7 @@ export const QUICK_ENV = 'HMDRV_BENCH_QUICK';
 const USAGE = `usage: node dist/bench/main.js [--quick] [--filter <regex>] [--suite <name>]... [--strict]
                                 [--no-write] [--results-dir <dir>] [--list]
   --quick            short run (also ${QUICK_ENV}=1)
-  --filter <regex>   only benchmarks whose name matches
+  --filter <regex>   only benchmarks whose name matches (memory baselines: when it matches 'memory')
   --suite <name>     only this suite (repeatable, or comma-separated)
   --strict           exit 1 when a target fails
   --no-write         do not write JSON results
@@ -132,6 +132,9 @@ export interface BenchResult {
   avg: number; p50: number; p75: number; p99: number; min: number; max: number;
   /** Operations mitata timed (samples x batch size). */
   ticks: number;
+  /** Whether samples timed batches of calls. mitata times single calls when its first calls
+   *  are slow; sub-microsecond figures then include clock-read overhead. */
+  batched: boolean;
   /** Calls made while measuring, warm-up included (the CPU figures divide by this). */
   calls: number;
   opsPerSec: number;
@@ -291,7 +294,7 @@ function cpuDelta(a: CpuSnap, b: CpuSnap, calls: number): CpuRecord {
 
 // ---- measuring ------------------------------------------------------------------------------
 
-interface Stats { avg: number; p50: number; p75: number; p99: number; min: number; max: number; ticks: number }
+interface Stats { avg: number; p50: number; p75: number; p99: number; min: number; max: number; ticks: number; samples: readonly number[] }
 
 function toResult(c: BenchCase, stats: Stats | undefined, cpu: CpuRecord | undefined, error: unknown): BenchResult {
   const calls = cpu?.calls ?? 0;
@@ -303,6 +306,7 @@ function toResult(c: BenchCase, stats: Stats | undefined, cpu: CpuRecord | undef
     avg: stats?.avg ?? NaN, p50: stats?.p50 ?? NaN, p75: stats?.p75 ?? NaN,
     p99: stats?.p99 ?? NaN, min: stats?.min ?? NaN, max: stats?.max ?? NaN,
     ticks: stats?.ticks ?? 0,
+    batched: stats ? stats.ticks > stats.samples.length : false,
     calls,
     opsPerSec: stats ? 1e9 / stats.avg : NaN,
     cpuUsPerOp: perCall(cpu?.cpuUs ?? NaN),
@@ -316,11 +320,11 @@ function toResult(c: BenchCase, stats: Stats | undefined, cpu: CpuRecord | undef
   return r;
 }
 
-/** Calls `fn` for at least `ms` (and 16 calls): JIT-compiles it and wakes sleeping peers
+/** Calls `fn` for at least `ms` (and 3 calls): JIT-compiles it and wakes sleeping peers
  *  before the CPU bracket opens, so neither is charged to the measured operations. */
 async function warmUp(fn: () => unknown, ms: number): Promise<void> {
   const end = performance.now() + ms;
-  for (let i = 0; i < 16 || performance.now() < end; i++) {
+  for (let i = 0; i < 3 || performance.now() < end; i++) {
     const r = fn();
     if (r instanceof Promise) await r;
   }
@@ -335,10 +339,13 @@ function instrument(c: BenchCase, gc: (() => void) | undefined, warmupMs: number
   const fn = c.fn;
   const pidsOf = typeof c.pids === 'function' ? c.pids : () => (c.pids as readonly number[] | undefined) ?? [];
   return async function* () {
-    await warmUp(fn, warmupMs);
     // GC here, outside the bracket, instead of mitata's own, which without --expose-gc
-    // would allocate a 1 GiB buffer to force one.
+    // would allocate a 1 GiB buffer to force one. Warm up after it, right before mitata's
+    // first call: mitata decides from its first calls whether to time batches of 4096 calls
+    // or single calls (a slow first call, > 0.5 ms, means single calls, too coarse for a
+    // sub-microsecond operation).
     gc?.();
+    await warmUp(fn, warmupMs);
     let calls = 0;
     const counted = () => {
       calls++;
@@ -416,7 +423,7 @@ export async function measureByLoop(c: BenchCase, iterations: number): Promise<B
   const at = (q: number) => times[Math.floor(q * (times.length - 1))]!;
   const stats: Stats | undefined = done === 0 ? undefined : {
     avg: times.reduce((a, b) => a + b, 0) / done,
-    p50: at(0.5), p75: at(0.75), p99: at(0.99), min: times[0]!, max: times[done - 1]!, ticks: done,
+    p50: at(0.5), p75: at(0.75), p99: at(0.99), min: times[0]!, max: times[done - 1]!, ticks: done, samples: times,
   };
   return toResult(c, stats, cpu, error);
 }
@@ -589,6 +596,10 @@ export function formatReport(report: SuiteReport): string {
     'cpu µs/op: this process, all threads; child µs/op: its child processes (/proc, 10 ms ticks);',
     'cores: cores these kept busy while measuring; other: cores the rest of the machine kept busy meanwhile',
   ];
+  const unbatched = report.results.filter((r) => !r.error && !r.batched && r.avg < 5000);
+  if (unbatched.length) {
+    out.push(`note: ${unbatched.map((r) => `"${r.name}"`).join(', ')} timed per call, not in batches; sub-µs figures include ~0.1 µs of clock reads`);
+  }
   const noisy = report.results.filter((r) => (r.otherCores ?? 0) > NOISY_OTHER_CORES);
   if (noisy.length) {
     out.push(`warning: other processes kept > ${NOISY_OTHER_CORES} core busy during ${noisy.map((r) => `"${r.name}"`).join(', ')}; ` +
@@ -625,7 +636,7 @@ export async function runSuite(spec: SuiteSpec): Promise<SuiteRun> {
     names.add(c.name);
   }
   const cases = spec.cases.filter((c) => !options.filter || options.filter.test(c.name));
-  const results = await measureCases(cases, options);
+  const results = cases.length ? await measureCases(cases, options) : [];
   applyRatios(cases, results);
   const extra = typeof spec.extra === 'function' ? await spec.extra() : spec.extra ?? {};
   const report: SuiteReport = {
@@ -642,7 +653,8 @@ export async function runSuite(spec: SuiteSpec): Promise<SuiteRun> {
   };
   options.print('');
   options.print(formatReport(report));
-  const files = options.write ? writeReport(report, options.resultsDir) : null;
+  // An empty run (everything filtered out) must not replace the suite's latest results.
+  const files = options.write && results.length ? writeReport(report, options.resultsDir) : null;
   if (files) options.print(`results: ${files.file}`);
   return { ...report, files };
 }

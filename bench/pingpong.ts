@@ -43,7 +43,9 @@ export function servePingPong(
   sleep: (expected: number) => void,
   wakeCaller: () => void,
 ): void {
-  let last = Atomics.load(words, PING);
+  // PING starts at 0 in fresh shared memory; the caller's first sequence number is 1. Do not
+  // read the initial value: the caller may already have sent ping 1 by the time we get here.
+  let last = 0;
   Atomics.store(words, READY, 1);
   for (;;) {
     let p = Atomics.load(words, PING);
@@ -89,6 +91,7 @@ export interface CallerOptions {
  */
 export class PingPongCaller {
   private seq = 0;
+  private stopped = false;
   private readonly wake: () => void;
   private readonly sleep: ((expected: number, ms: number) => void) | undefined;
   private readonly spinUs: number;
@@ -105,6 +108,7 @@ export class PingPongCaller {
   }
 
   roundTrip(): void {
+    if (this.stopped) throw new Error(`${this.what}: round trip after close()`);
     const w = this.words;
     const s = (this.seq = (this.seq % 0x7fffffff) + 1);
     Atomics.store(w, PING, s);
@@ -146,6 +150,7 @@ export class PingPongCaller {
 
   /** Asks the peer to stop; `wake` must reach it even if it sleeps. */
   stop(): void {
+    this.stopped = true;
     Atomics.store(this.words, PING, STOP);
     this.wake();
   }

@@ -60,11 +60,11 @@ const then = <T, R>(v: M<T>, f: (t: T) => R): M<R> => (v instanceof Promise ? v.
 
 /** Adapts Linux-shaped file_operations to the container's DriverFileOps. */
 export function adaptFileOperations(env: DriverEnv, nodeRef: () => number, fops: FileOperations,
-  inode: Inode): DriverFileOps {
+  inode: Inode, initialPrivate?: unknown): DriverFileOps {
   const files = new WeakMap<DriverFile, File>();
   const fileOf = (f: DriverFile): File => {
     let x = files.get(f);
-    if (!x) { x = new File(env, nodeRef(), f); files.set(f, x); }
+    if (!x) { x = new File(env, nodeRef(), f); x.private_data = initialPrivate; files.set(f, x); }
     return x;
   };
   const ops: DriverFileOps = {

@@ -26,7 +26,8 @@ export async function misc_register(misc: MiscDevice): Promise<number> {
   const env = misc.parent?.env ?? driverEnv();
   const binding = misc.parent?.binding ?? 0;
   const inode = { i_rdev: 0 };
-  const ops = adaptFileOperations(env, () => misc.this_node ?? 0, misc.fops, inode);
+  // Like Linux's misc_open, open() finds file->private_data already pointing at the miscdevice.
+  const ops = adaptFileOperations(env, () => misc.this_node ?? 0, misc.fops, inode, misc);
   try {
     const r = await env.registerNode(binding, {
       path: `/dev/${misc.name}`, kind: 'chr', mode: misc.mode ?? 0o600,

@@ -20,6 +20,7 @@ export default class Ioctl extends AttachCommand {
     hex: Flags.string({ description: 'raw argument bytes in hex (instead of ARGS)', helpValue: 'DATA' }),
   };
   static override strict = false;
+  static override usage = '<%= command.id %> PATH CMD [ARGS...] [--hex DATA] [--json] [--socket PATH]';
   static override summary = 'Call an ioctl on a device of the running platform.';
 
   async run() {

@@ -10,7 +10,7 @@ export default class Status extends AttachCommand {
   async run() {
     const { flags } = await this.parse(Status);
     const s = await this.attach(flags.socket, (c) => c.call('status', {}));
-    const ready = s.readyMs === undefined ? '' : `, ready in ${s.readyMs} ms`;
+    const ready = s.readyMs === undefined ? '' : `, ready in ${Math.round(s.readyMs)} ms`;
     this.log(`platform ${s.platform} (${s.source}): pid ${s.pid}, up ${(s.uptimeMs / 1000).toFixed(1)} s${ready}, ${s.devices} device(s)`);
     return s;
   }

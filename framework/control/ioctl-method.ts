@@ -70,7 +70,10 @@ export async function ioctl(kernel: IKernel, p: IoctlParams): Promise<IoctlCallR
   if (p.arg !== undefined && typeof p.arg !== 'number' && typeof p.arg !== 'string') {
     throw protocolError('EINVAL', 'params.arg: expected an integer or base64 data');
   }
-  if (p.argValues !== undefined && !Array.isArray(p.argValues)) throw protocolError('EINVAL', 'params.argValues: expected an array');
+  if (p.argValues !== undefined
+    && (!Array.isArray(p.argValues) || !p.argValues.every((v) => typeof v === 'number' || typeof v === 'string'))) {
+    throw protocolError('EINVAL', 'params.argValues: expected an array of integers (numbers or strings)');
+  }
   const decls = await kernel.ioctlsFor(p.path).catch(() => [] as IoctlDecl[]);
   const { num, decl } = resolveCmd(p.path, p.cmd, decls);
   const arg = buildArg(p, decl);

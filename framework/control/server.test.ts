@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HmError } from '../errors/hm-error.js';
 import { ControlClient } from './client.js';
-import type { ControlResponse } from './protocol.js';
+import { MAX_LINE_BYTES, type ControlResponse } from './protocol.js';
 import { ControlServer } from './server.js';
 import { createFakeKernel, type FakeKernel } from './testing/fake-kernel.js';
-import { pickVfs } from './testing/pick-vfs.js';
 import { ControlError } from './wire-error.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
@@ -53,12 +52,10 @@ describe('ControlServer + ControlClient', () => {
   let sock: string;
 
   before(async () => {
-    const { vfs, kind } = await pickVfs();
-    kernel = createFakeKernel(vfs);
+    kernel = createFakeKernel();
     sock = join(dir, 'a.sock');
     server = await ControlServer.listen(kernel, sock);
     client = await ControlClient.connect(sock);
-    process.stderr.write(`# control tests run over the ${kind} VFS\n`);
   });
   after(async () => { client.close(); await server.close(); });
 
@@ -161,6 +158,8 @@ describe('ControlServer + ControlClient', () => {
     assert.equal(both.code, 'EINVAL');
     const range = await rejection(client.call('ioctl', { path: '/dev/echo0', cmd: 'HMECHO_IOC_ADD', argValues: [-1, 2] }));
     assert.match(range.message, /does not fit u64/);
+    const junk = await rejection(client.call('ioctl', { path: '/dev/echo0', cmd: 'HMECHO_IOC_ADD', argValues: [{}, 2] } as never));
+    assert.equal(junk.code, 'EINVAL');
     const notty = await rejection(client.call('ioctl', { path: '/dev/echo0', cmd: 0x1234 }));
     assert.equal(notty.code, 'ENOTTY');
     assert.equal(notty.errno, -25);
@@ -197,6 +196,12 @@ describe('ControlServer + ControlClient', () => {
     assert.deepEqual(replies.slice(0, 3).map((r) => [r.id, 'error' in r ? r.error.code : 'ok']), [[null, 'EINVAL'], [null, 'EINVAL'], [7, 'EINVAL']]);
     assert.equal(replies[3]!.id, 8);
     assert.ok('result' in replies[3]!);
+  });
+
+  it('a line over 16 MiB is answered with EMSGSIZE and skipped', async () => {
+    const huge = `{"id":1,"method":"write","params":{"path":"/dev/echo0","data":"${'A'.repeat(MAX_LINE_BYTES)}"}}\n`;
+    const replies = await rawExchange(sock, `${huge}{"id":2,"method":"status"}\n`, 2);
+    assert.deepEqual(replies.map((r) => [r.id, 'error' in r ? r.error.code : 'ok']), [[null, 'EMSGSIZE'], [2, 'ok']]);
   });
 
   it('pipelined requests on one connection are answered in order', async () => {

@@ -70,7 +70,7 @@ describe('DriverIndex.scan', () => {
     assert.equal(hmuartDup.length, 1, 'the symlinked copy is a duplicate of hmuart');
     assert.ok(lines.includes(`${join(a, 'broken', 'manifest.json')}:1:19: invalid JSON: trailing comma before "}" is not allowed in JSON\n{ "name": "broken", }\n                  ^`), lines.join('\n'));
     const invalid = join(a, 'invalid', 'manifest.json');
-    assert.ok(lines.includes(`${invalid}:8:3: entyr: unknown key "entyr" in top level (did you mean "entry"?)`), lines.join('\n'));
+    assert.ok(lines.includes(`${invalid}:8:3: entyr: unknown key "entyr" (did you mean "entry"?)`), lines.join('\n'));
     assert.ok(lines.includes(`${invalid}:7:11: kind: kind must be linux or native, got "rust"`), lines.join('\n'));
     const noentry = join(a, 'noentry', 'manifest.json');
     assert.ok(lines.includes(`${noentry}:6:12: entry: entry module ${join(a, 'noentry', 'noentry.js')} does not exist`), lines.join('\n'));

@@ -125,8 +125,7 @@ export class JsonChecker {
     for (const k of Object.keys(obj)) {
       if (known.includes(k)) continue;
       const hint = didYouMean(k, known);
-      const where = path === '' ? 'top level' : path;
-      this.error(childPath(path, k), `unknown key ${JSON.stringify(k)} in ${where}${hint ? ` (${hint})` : ''}`, {
+      this.error(childPath(path, k), `unknown key ${JSON.stringify(k)}${hint ? ` (${hint})` : ''}`, {
         at: 'key',
         suggestions: [hint ?? `known keys: ${known.join(', ')}`],
       });

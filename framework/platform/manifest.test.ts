@@ -54,7 +54,7 @@ describe('parseManifest', () => {
   it('reports missing fields, unknown keys and bad values, each at its place', () => {
     const text = '{\n  "name": "hm echo",\n  "compatable": ["x"],\n  "entry": "",\n  "kind": "linus",\n  "isolation": "ic7"\n}';
     assert.deepEqual(problems(text), [
-      '3:3: compatable: unknown key "compatable" in top level (did you mean "compatible"?)',
+      '3:3: compatable: unknown key "compatable" (did you mean "compatible"?)',
       '1:1: missing required field "compatible"',
       '2:11: name: driver name "hm echo" may contain only letters, digits, "_" and "-"',
       '4:12: entry: expected a non-empty string, got ""',
@@ -89,7 +89,7 @@ describe('parseManifest', () => {
       'ioctls[6]: missing required field "size" (bytes of the argument)',
       'ioctls[7].format: unknown format "u128" (expected a comma list of u8, u16, u32, u64, i8, i16, i32, i64, or "bytes")',
       'ioctls[7]: missing required field "size" (bytes of the argument)',
-      'ioctls[8].flags: unknown key "flags" in ioctls[8]',
+      'ioctls[8].flags: unknown key "flags"',
       'ioctls[8].dir: ioctl dir must be none, read, write or readwrite, got "get"',
     ]);
   });

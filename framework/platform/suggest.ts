@@ -42,6 +42,8 @@ export function closest(word: string, candidates: Iterable<string>, limit = 3): 
     const max = Math.max(1, Math.floor(Math.max(w.length, name.length) / 3));
     if (d <= max) scored.push({ name, d });
   }
+  // A case-only difference ("IC1" for "ic1") is the answer; don't list the near misses too.
+  if (scored.some((s) => s.d === 0)) return scored.filter((s) => s.d === 0).slice(0, limit).map((s) => s.name);
   scored.sort((x, y) => x.d - y.d || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return scored.slice(0, limit).map((s) => s.name);
 }

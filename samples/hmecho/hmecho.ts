@@ -31,6 +31,7 @@ const MAILBOX_BYTES = 4096;
 const MAX_BUFFER = 1 << 20;
 
 interface Echo {
+  /** First member, so container_of(misc) is a lookup by the misc object. */
   misc: MiscDevice;
   buf: Uint8Array;
   head: number;
@@ -41,7 +42,7 @@ interface Echo {
   mailbox?: SharedRegion;
 }
 
-const echoes = new Map<number, Echo>();
+const echoes = new Map<MiscDevice, Echo>();
 const echoOf = (filp: File): Echo => filp.private_data as Echo;
 
 function push(e: Echo, src: Uint8Array): number {
@@ -167,7 +168,7 @@ async function hmecho_mmap(filp: File, vma: VmAreaStruct): Promise<number> {
 
 const hmecho_fops: FileOperations = {
   open: (_inode, filp) => {
-    const e = [...echoes.values()].find((x) => x.misc.this_node === filp.node);
+    const e = echoes.get(filp.private_data as MiscDevice); // container_of(misc, struct echo, misc)
     if (!e) return -19;
     filp.private_data = e;
     return 0;
@@ -195,8 +196,8 @@ async function hmecho_probe(pdev: PlatformDevice): Promise<number> {
   };
   err = await misc_register(e.misc);
   if (err) { dev_err(dev, `misc_register failed: ${err}`); return err; }
-  echoes.set(dev.binding, e);
-  devm_add_action_or_reset(dev, async () => { echoes.delete(dev.binding); await misc_deregister(e.misc); });
+  echoes.set(e.misc, e);
+  devm_add_action_or_reset(dev, async () => { echoes.delete(e.misc); await misc_deregister(e.misc); });
   platform_set_drvdata(pdev, e);
   dev_info(dev, `/dev/${e.misc.name} ready, ${size}-byte FIFO (misc minor ${e.misc.minor})`);
   return 0;

@@ -2,8 +2,8 @@
  * @module control/testing/fake-kernel
  * An IKernel for tests of the control socket and the CLI, before (and independently of) the
  * real device manager: two devices (echo0 bound to "hmecho" in IC1 with /dev/echo0, uart0
- * unbound), a /sys attribute and symlink, a /proc file, all registered through the IVfs
- * registration calls so any IVfs (MemoryVfs or the kernel's Vfs) can back it.
+ * unbound), a /sys attribute and symlink, a /proc file, registered in the kernel's own Vfs
+ * (or any IVfs passed in) through the IVfs registration calls.
  *
  * @example
  * const kernel = createFakeKernel();
@@ -13,8 +13,8 @@ import { HmError } from '../../errors/hm-error.js';
 import type { ContainerInfo, DeviceInfo, DriverInfo, IKernel } from '../../kernel-api.js';
 import type { IoctlDecl, PlatformSpec } from '../../platform/types.js';
 import type { IVfs } from '../../vfs/api.js';
+import { Vfs } from '../../vfs/vfs.js';
 import { ECHO_IOCTLS, EchoDevice } from './echo-device.js';
-import { MemoryVfs } from './memory-vfs.js';
 
 export interface FakeKernel extends IKernel {
   readonly readyMs: number;
@@ -24,7 +24,7 @@ export interface FakeKernel extends IKernel {
 
 const IPC_ZERO = { calls: 0, upcalls: 0, notifications: 0, errors: 0, spinHits: 0, sleeps: 0, wakeups: 0, inflight: 0 };
 
-export function createFakeKernel(vfs: IVfs = new MemoryVfs()): FakeKernel {
+export function createFakeKernel(vfs: IVfs = new Vfs()): FakeKernel {
   const echo = new EchoDevice(() => vfs.notifyPoll('/dev/echo0'));
   vfs.mkdirp('/dev');
   vfs.mknod('/dev/echo0', { major: 240, minor: 0, mode: 0o666, ops: echo });

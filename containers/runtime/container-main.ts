@@ -28,6 +28,7 @@ export interface ContainerBoot {
 
 export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime: DriverRuntime } {
   const budget = new SpinBudget(new Int32Array(boot.kernelPage), boot.maxSpinners);
+  // eslint-disable-next-line prefer-const -- assigned after the endpoint that its closures capture
   let runtime!: DriverRuntime;
   const endpoint: Endpoint = openEndpoint(boot.channel, 'container', {
     name: boot.id,

@@ -88,6 +88,9 @@ export class Endpoint {
   private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private serving = false;
+  /** Our copy of rx SLEEPING (only we write it): skip stores that change nothing. */
+  private sleeping = 0;
+  private rearmPending = false;
   private readonly rxReady = (): boolean => !this.rx.isEmpty();
 
   constructor(private readonly opts: EndpointOptions) {
@@ -111,7 +114,7 @@ export class Endpoint {
   /** Arms the async listener: incoming messages are served from the event loop. */
   start(): void {
     if (this.listener || this.closed) return;
-    Atomics.store(this.rx.ctrl, SLEEPING, 1);
+    this.setSleeping(1);
     this.listener = this.signal.listen(this.rx.ctrl, () => this.service());
     this.service();
   }
@@ -156,8 +159,9 @@ export class Endpoint {
       if (now >= deadline || (alive && !alive())) break;
       this.stats.sleeps++;
       const seq = Atomics.load(this.rx.ctrl, SEQ);
-      Atomics.store(this.rx.ctrl, SLEEPING, 1);
+      this.setSleeping(1);
       if (this.rx.isEmpty()) this.signal.sleep(this.rx.ctrl, seq, Math.min(50, deadline - now));
+      this.setSleeping(0);
       this.drain();
     }
     this.rearm();
@@ -202,33 +206,37 @@ export class Endpoint {
     return n;
   }
 
-  /** Event-loop service: drain, optionally spin for more, then sleep with the listener armed. */
+  /**
+   * Event-loop service: drain, optionally spin for more (holding one spin token for the whole
+   * busy period rather than re-taking it per message), then sleep with the listener armed.
+   */
   private service(): void {
     if (this.serving || this.closed) return;
     this.serving = true;
+    let token = false;
     try {
       for (;;) {
-        Atomics.store(this.rx.ctrl, SLEEPING, 0);
+        this.setSleeping(0);
         this.drain();
         if (this.closed) return;
-        if (this.opts.idleSpin && this.asyncHandlers === 0 && this.idleSpinOnce()) continue;
-        Atomics.store(this.rx.ctrl, SLEEPING, 1);
+        if (this.opts.idleSpin && this.asyncHandlers === 0) {
+          if (!token) token = this.budget.acquire();
+          if (token && this.idleSpinOnce()) continue;
+        }
+        this.setSleeping(1);
         if (this.rx.isEmpty()) return;
       }
     } finally {
+      if (token) this.budget.release();
       this.serving = false;
     }
   }
 
+  /** Spins (caller holds a token) until rx has a message or the adaptive limit passes. */
   private idleSpinOnce(): boolean {
-    if (!this.budget.acquire()) return false;
-    try {
-      if (spinUntil(this.rxReady, this.idle.limitNs)) { this.idle.hit(); return true; }
-      this.idle.miss();
-      return false;
-    } finally {
-      this.budget.release();
-    }
+    if (spinUntil(this.rxReady, this.idle.limitNs)) { this.idle.hit(); return true; }
+    this.idle.miss();
+    return false;
   }
 
   private dispatch(m: Message): void {
@@ -283,34 +291,59 @@ export class Endpoint {
     return id;
   }
 
-  /** Back to "asleep" so the peer wakes us; anything that slipped in is served soon. */
+  private setSleeping(v: 0 | 1): void {
+    if (this.sleeping !== v) { this.sleeping = v; Atomics.store(this.rx.ctrl, SLEEPING, v); }
+  }
+
+  /**
+   * Back to "asleep" so the peer wakes us, lazily: a caller making call after call keeps the
+   * flag down (no store, no cache-line bounce per call); once it yields to the event loop the
+   * flag goes up and anything that slipped in meanwhile is served.
+   */
   private rearm(): void {
-    Atomics.store(this.rx.ctrl, SLEEPING, 1);
-    if (!this.rx.isEmpty() && this.listener && !this.serving) queueMicrotask(() => this.service());
+    if (!this.listener) { this.setSleeping(1); return; }
+    if (this.rearmPending) return;
+    this.rearmPending = true;
+    setImmediate(() => {
+      this.rearmPending = false;
+      if (this.closed || this.serving) return;
+      this.setSleeping(1);
+      if (!this.rx.isEmpty()) this.service();
+    });
   }
 
   /** Spins (with a token) draining rx until `done()`. True if done. */
   private spinFor(done: () => boolean): boolean {
-    Atomics.store(this.rx.ctrl, SLEEPING, 0);
+    this.setSleeping(0);
     this.drain();
-    if (done()) return true;
-    if (!this.budget.acquire()) return false;
-    let ok = false;
-    try {
-      const deadline = process.hrtime.bigint() + BigInt(this.callSpin.limitNs);
-      while (!this.closed) {
-        if (spinUntil(this.rxReady, 1_000)) {
-          this.drain();
-          if (done()) { ok = true; break; }
-        }
-        if (process.hrtime.bigint() >= deadline) break;
+    let ok = done();
+    if (!ok && this.budget.acquire()) {
+      try {
+        ok = this.spinDrain(done);
+      } finally {
+        this.budget.release();
       }
-    } finally {
-      this.budget.release();
+      if (ok) { this.stats.spinHits++; this.callSpin.hit(); } else { this.callSpin.miss(); }
     }
-    if (ok) { this.stats.spinHits++; this.callSpin.hit(); } else { this.callSpin.miss(); }
     this.rearm();
     return ok;
+  }
+
+  /** The hot loop: probe the ring; read the clock only every 256 probes. */
+  private spinDrain(done: () => boolean): boolean {
+    let deadline = 0n;
+    for (let i = 1; !this.closed; i++) {
+      if (!this.rx.isEmpty()) {
+        this.drain();
+        if (done()) return true;
+      }
+      if ((i & 255) === 0) {
+        const now = process.hrtime.bigint();
+        if (deadline === 0n) deadline = now + BigInt(this.callSpin.limitNs);
+        else if (now >= deadline) return false;
+      }
+    }
+    return false;
   }
 
   private send(kind: number, op: number, id: number, a0: number, a1: number, a2: number, a3: number,

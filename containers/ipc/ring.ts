@@ -58,6 +58,11 @@ export class Ring {
   private readonly mask: number;
   /** Largest payload one message may carry. */
   readonly maxPayload: number;
+  /**
+   * Producer's last view of the consumer's head: re-read only when the ring looks full, so the
+   * head's cache line stays with the consumer (the classic SPSC trick; halves line transfers).
+   */
+  private headCache = 0;
 
   constructor(buffer: SharedArrayBuffer, byteOffset: number, capacity: number) {
     if (capacity < 4096 || (capacity & (capacity - 1)) !== 0) throw new RangeError('ring capacity must be a power of two >= 4096');
@@ -91,11 +96,13 @@ export class Ring {
     if (plen > this.maxPayload) throw new RangeError(`message payload ${plen} exceeds ring limit ${this.maxPayload}`);
     const need = (MSG_HEADER + plen + 7) & ~7;
     const tail = this.ctrl[TAIL] >>> 0; // only we write tail
-    const head = Atomics.load(this.ctrl, HEAD) >>> 0;
     let pos = tail & this.mask;
     const toEnd = this.capacity - pos;
     const total = need <= toEnd ? need : toEnd + need;
-    if (this.capacity - ((tail - head) >>> 0) < total) return false;
+    if (this.capacity - ((tail - this.headCache) >>> 0) < total) {
+      this.headCache = Atomics.load(this.ctrl, HEAD) >>> 0;
+      if (this.capacity - ((tail - this.headCache) >>> 0) < total) return false;
+    }
     if (need > toEnd) {
       this.i32[pos >> 2] = PAD;
       pos = 0;
@@ -150,6 +157,7 @@ export class Ring {
 
   /** Resets both counters (only while neither side is using the ring). */
   reset(): void {
+    this.headCache = 0;
     Atomics.store(this.ctrl, TAIL, 0);
     Atomics.store(this.ctrl, HEAD, 0);
     Atomics.store(this.ctrl, SLEEPING, 0);

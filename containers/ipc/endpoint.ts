@@ -77,7 +77,12 @@ export class Endpoint {
   private readonly signal: Signal;
   private readonly budget: SpinBudget;
   private readonly pending = new Map<number, Pending>();
+  /** The innermost synchronous request being waited for (0 = none) and its answer. */
+  private syncId = 0;
+  private syncReply: Reply | null = null;
+  /** Outer synchronous requests while a nested one waits (rare). */
   private readonly syncReplies = new Map<number, Reply | null>();
+  private readonly syncDone = (): boolean => this.syncReply !== null;
   private readonly outbox: Outgoing[] = [];
   private readonly msg = emptyMessage();
   private readonly callSpin = new AdaptiveSpin(2_000, 200_000, 50_000);
@@ -101,7 +106,7 @@ export class Endpoint {
   }
 
   get name(): string { return this.opts.name; }
-  get inflight(): number { return this.pending.size + this.syncReplies.size; }
+  get inflight(): number { return this.pending.size + this.syncReplies.size + (this.syncId ? 1 : 0); }
   get isClosed(): boolean { return this.closed; }
 
   /** Age in ms of the oldest unanswered request (0 if none), for the watchdog. */
@@ -149,13 +154,16 @@ export class Endpoint {
     if (this.closed) return reply(-ENOTCONN);
     const id = this.allocId();
     this.stats.calls++;
-    this.syncReplies.set(id, null);
+    const outerId = this.syncId;
+    if (outerId) this.syncReplies.set(outerId, this.syncReply);
+    this.syncId = id;
+    this.syncReply = null;
     this.send(KIND_REQUEST, op, id, a0, a1, a2, a3, payload);
-    const done = (): boolean => this.syncReplies.get(id) !== null;
-    const deadline = performance.now() + timeoutMs;
-    while (!this.spinFor(done)) {
+    let deadline = 0; // read the clock only once the fast path has failed
+    while (!this.spinFor(this.syncDone)) {
       if (this.closed) break;
       const now = performance.now();
+      if (deadline === 0) deadline = now + timeoutMs;
       if (now >= deadline || (alive && !alive())) break;
       this.stats.sleeps++;
       const seq = Atomics.load(this.rx.ctrl, SEQ);
@@ -164,12 +172,13 @@ export class Endpoint {
       this.setSleeping(0);
       this.drain();
     }
-    this.rearm();
-    const r = this.syncReplies.get(id);
-    this.syncReplies.delete(id);
+    const r = this.syncReply;
+    this.syncId = outerId;
+    this.syncReply = outerId ? (this.syncReplies.get(outerId) ?? null) : null;
+    if (outerId) this.syncReplies.delete(outerId);
     if (r) return r;
     this.stats.errors++;
-    return reply(this.closed ? -EIO : performance.now() >= deadline ? -ETIMEDOUT : -EIO);
+    return reply(this.closed ? -EIO : deadline && performance.now() >= deadline ? -ETIMEDOUT : -EIO);
   }
 
   /** Completes every unanswered request with `status` (the peer died) and stops the channel. */
@@ -180,6 +189,7 @@ export class Endpoint {
     this.listener = null;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     for (const [id] of this.syncReplies) this.syncReplies.set(id, reply(status));
+    if (this.syncId) this.syncReply = reply(status);
     const waiting = [...this.pending.values()];
     this.pending.clear();
     this.stats.errors += waiting.length;
@@ -244,6 +254,7 @@ export class Endpoint {
       case KIND_RESPONSE: {
         const r = reply(m.a0, m.payload, m.a1, m.a2, m.a3);
         if (r.status < 0) this.stats.errors++;
+        if (m.id === this.syncId) { this.syncReply = r; return; }
         if (this.syncReplies.has(m.id)) { this.syncReplies.set(m.id, r); return; }
         const p = this.pending.get(m.id);
         if (p) { this.pending.delete(m.id); p.resolve(r); }
@@ -251,14 +262,14 @@ export class Endpoint {
       }
       case KIND_NOTIFY:
         this.stats.notificationsReceived++;
-        this.opts.onNotify(m);
+        this.opts.onNotify({ ...m }); // the reader reuses `m`; handlers may keep theirs past an await
         return;
       case KIND_REQUEST: {
         this.stats.served++;
         const id = m.id;
         let r: Reply | Promise<Reply>;
         try {
-          r = this.opts.onRequest(m);
+          r = this.opts.onRequest({ ...m });
         } catch {
           r = reply(-EIO);
         }

@@ -30,12 +30,13 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
   const budget = new SpinBudget(new Int32Array(boot.kernelPage), boot.maxSpinners);
   // eslint-disable-next-line prefer-const -- assigned after the endpoint that its closures capture
   let runtime!: DriverRuntime;
+  const exitNow = (): void => shutdown(0);
   const endpoint: Endpoint = openEndpoint(boot.channel, 'container', {
     name: boot.id,
     signal: signalFor(boot.signal),
     budget,
     idleSpin: true,
-    onRequest: (m) => serveDowncall(runtime, m, () => shutdown(0)),
+    onRequest: (m) => serveDowncall(runtime, m, exitNow),
     onNotify: (m) => { if (m.op === Op.IRQ) runtime.irq(m.a0); },
     onCorrupt: () => shutdown(71),
   });

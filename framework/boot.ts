@@ -13,8 +13,8 @@ import type { IsolationClass } from './platform/types.js';
 import { IContainerHostFactory, type ContainerHostFactory } from './container-host.js';
 import { IVfs } from './vfs/api.js';
 import { Vfs } from './vfs/vfs.js';
-import { DriverIndex } from './platform/driver-index.js';
-import { loadPlatformFile } from './platform/platform-file.js';
+import { loadPlatformWithDrivers } from './platform/platform-file.js';
+import { formatDiagnostic } from './platform/diagnostic.js';
 import { HmError } from './errors/hm-error.js';
 import { IKernelLog, KernelLog, formatLogEntry } from './kernel/klog.js';
 import { IIrqController, IrqController } from './irq/irq-controller.js';
@@ -55,11 +55,10 @@ export async function bootKernel(opts: BootOptions): Promise<BootedKernel> {
   const log = new KernelLog();
   if (opts.onLog) log.subscribe((e) => opts.onLog!(formatLogEntry(e)));
   const path = opts.platform ?? defaultPlatformPath();
-  // Manifests first (without loading driver code), so the platform check can name unknown drivers.
-  const prelim = await loadPlatformFile(path);
-  const index = await DriverIndex.scan([builtinDriverDir(), ...prelim.driverPaths, ...(opts.driverPaths ?? [])]);
-  for (const p of index.problems) log.warn('kernel', `driver index: ${p.file}: ${p.message}`);
-  const platform = await loadPlatformFile(path, { driverIndex: index });
+  // One pass: parse, scan manifests (the platform's driverPaths win over the built-in samples;
+  // no driver code is loaded), and check the whole file, unknown drivers included.
+  const { platform, drivers: index } = await loadPlatformWithDrivers(path, { driverDirs: [...(opts.driverPaths ?? []), builtinDriverDir()] });
+  for (const p of index.problems) log.warn('kernel', `driver index: ${formatDiagnostic(p)}`);
   if (platform.devices.length === 0) throw new HmError('EPLATFORM', `platform ${platform.name} has no devices`);
   const vfs = new Vfs();
   const irq = new IrqController();

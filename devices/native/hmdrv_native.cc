@@ -1,8 +1,9 @@
 // hmdrv native core: the machine primitives that JavaScript cannot express.
 //
 //  - memfdCreate(name, size) -> fd         anonymous shared memory (memfd_create + ftruncate)
-//  - mapFd(fd, size) -> SharedArrayBuffer  MAP_SHARED mapping of an fd, visible to every
-//                                          process that maps the same file
+//  - mapFd(fd, size, offset?) -> SharedArrayBuffer  MAP_SHARED mapping of an fd (a page-aligned
+//                                          window of it), visible to every process that maps the
+//                                          same file: how a container sees only its granted pages
 //  - futexWait(i32, index, expected, timeoutMs) -> 0 woken/EINTR, 1 value differed, 2 timed out
 //  - futexWake(i32, index, count) -> number of waiters woken
 //  - doorbellOpen(i32, index, callback) -> id   a thread that sleeps on a futex word and calls
@@ -108,8 +109,10 @@ void MapFd(const FunctionCallbackInfo<Value>& args) {
   if (!args[0]->IsNumber() || !args[1]->IsNumber()) return Throw(iso, "expected (fd, size)");
   int fd = static_cast<int>(args[0].As<Number>()->Value());
   size_t len = static_cast<size_t>(args[1].As<Number>()->Value());
+  double off = args[2]->IsNumber() ? args[2].As<Number>()->Value() : 0;
   if (len == 0) return Throw(iso, "mapFd: size must be > 0");
-  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (off < 0 || static_cast<long>(off) % sysconf(_SC_PAGESIZE) != 0) return Throw(iso, "mapFd: offset must be page-aligned");
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(off));
   if (p == MAP_FAILED) return ThrowErrno(iso, "mmap", errno);
   std::unique_ptr<BackingStore> bs = SharedArrayBuffer::NewBackingStore(
       p, len, [](void* data, size_t n, void*) { munmap(data, n); }, nullptr);

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface NativeCore {
   memfdCreate(name: string, size: number): number;
-  mapFd(fd: number, size: number): SharedArrayBuffer;
+  /** Maps `size` bytes of `fd` from page-aligned `offset` (default 0). */
+  mapFd(fd: number, size: number, offset?: number): SharedArrayBuffer;
   /** 0 = woken (or EINTR: re-check), 1 = the word did not hold `expected`, 2 = timed out. */
   futexWait(word: Int32Array, index: number, expected: number, timeoutMs?: number): 0 | 1 | 2;
   futexWake(word: Int32Array, index: number, count?: number): number;

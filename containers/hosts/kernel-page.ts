@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { native } from '../../devices/native/index.js';
-import { SpinBudget } from '../ipc/spin.js';
+import { SpinBudget } from '../../devices/ipc/spin.js';
 
 export const KERNEL_PAGE_BYTES = 4096;
 

@@ -15,10 +15,10 @@ import { HmError } from '../../framework/errors/hm-error.js';
 import { errnoName } from '../../framework/errors/errno.js';
 import { native } from '../../devices/native/index.js';
 import { createChannelMemory, openEndpoint, type ChannelMemory } from '../ipc/channel.js';
-import { reply, type Endpoint, type Reply } from '../ipc/endpoint.js';
+import { reply, type Endpoint, type Reply } from '../../devices/ipc/endpoint.js';
 import { Op, bytesJson, bytesText, jsonBytes, textBytes } from '../ipc/ops.js';
-import { HEARTBEAT, ringBytes, type Message } from '../ipc/ring.js';
-import { signalFor, type SignalKind } from '../ipc/signal.js';
+import { HEARTBEAT, ringBytes, type Message } from '../../devices/ipc/ring.js';
+import { signalFor, type SignalKind } from '../../devices/ipc/signal.js';
 import type { KernelPage } from './kernel-page.js';
 
 export const HEARTBEAT_MS = 100;

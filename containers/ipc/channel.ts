@@ -5,8 +5,8 @@
  * worker; in IC2 it is a memfd mapped by both processes (the native core).
  */
 import { native } from '../../devices/native/index.js';
-import { Endpoint, type EndpointOptions } from './endpoint.js';
-import { Ring, ringBytes } from './ring.js';
+import { Endpoint, type EndpointOptions } from '../../devices/ipc/endpoint.js';
+import { Ring, ringBytes } from '../../devices/ipc/ring.js';
 
 /** Default ring capacity: 4 MiB per direction (a message may carry up to 1 MiB). */
 export const DEFAULT_RING_CAPACITY = 4 << 20;

@@ -5,12 +5,12 @@
  */
 import { openEndpoint } from '../ipc/channel.js';
 import { Op, textBytes } from '../ipc/ops.js';
-import { HEARTBEAT, ringBytes } from '../ipc/ring.js';
-import { signalFor, type SignalKind } from '../ipc/signal.js';
-import { SpinBudget } from '../ipc/spin.js';
+import { HEARTBEAT, ringBytes } from '../../devices/ipc/ring.js';
+import { signalFor, type SignalKind } from '../../devices/ipc/signal.js';
+import { SpinBudget } from '../../devices/ipc/spin.js';
 import { DriverRuntime } from './driver-runtime.js';
 import { rpcKernelLink, serveDowncall } from './rpc-server.js';
-import type { Endpoint } from '../ipc/endpoint.js';
+import type { Endpoint } from '../../devices/ipc/endpoint.js';
 import type { IsolationClass } from '../../framework/platform/types.js';
 
 export interface ContainerBoot {

@@ -4,10 +4,10 @@
  * whose upcalls are messages. Synchronous driver results are answered synchronously, so a
  * spinning kernel gets its reply without a trip through either event loop.
  */
-import type { Endpoint, Reply } from '../ipc/endpoint.js';
-import { reply } from '../ipc/endpoint.js';
+import type { Endpoint, Reply } from '../../devices/ipc/endpoint.js';
+import { reply } from '../../devices/ipc/endpoint.js';
 import { Op, bytesJson, bytesText, jsonBytes, textBytes } from '../ipc/ops.js';
-import type { Message } from '../ipc/ring.js';
+import type { Message } from '../../devices/ipc/ring.js';
 import type { DriverRuntime, KernelLink } from './driver-runtime.js';
 import type { LogLevel, NodeSpec } from '../../framework/driver-port.js';
 import type { Credentials } from '../../framework/vfs/types.js';

@@ -7,7 +7,7 @@
  *               so wake-ups use the native core's FUTEX_WAIT/FUTEX_WAKE on shared memory, and the
  *               event-loop side listens through a native doorbell thread.
  */
-import { native } from '../../devices/native/index.js';
+import { native } from '../native/index.js';
 import { SEQ } from './ring.js';
 
 export type SignalKind = 'atomics' | 'futex';

@@ -181,6 +181,17 @@ export class Endpoint {
     return reply(this.closed ? -EIO : deadline && performance.now() >= deadline ? -ETIMEDOUT : -EIO);
   }
 
+  /**
+   * Polling mode, for a thread that services many endpoints in one busy loop (the machine):
+   * while polling, peers see us awake and send no wake-ups; `drain()` must be called by the
+   * loop. Leaving polling re-arms the listener and serves anything that arrived meanwhile.
+   */
+  enterPolling(): void { this.setSleeping(0); }
+  leavePolling(): void {
+    this.setSleeping(1);
+    if (!this.rx.isEmpty() && this.listener && !this.serving) queueMicrotask(() => this.service());
+  }
+
   /** Completes every unanswered request with `status` (the peer died) and stops the channel. */
   close(status = -EIO): void {
     if (this.closed) return;
@@ -312,7 +323,9 @@ export class Endpoint {
    * flag goes up and anything that slipped in meanwhile is served.
    */
   private rearm(): void {
-    if (!this.listener) { this.setSleeping(1); return; }
+    // Without a listener nobody waits between calls: requestSync raises the flag itself before
+    // it blocks, so answers to a spinning client cost the peer no wake-up.
+    if (!this.listener) return;
     if (this.rearmPending) return;
     this.rearmPending = true;
     setImmediate(() => {

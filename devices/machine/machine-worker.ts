@@ -1,0 +1,221 @@
+/**
+ * @module machine/machine-worker
+ * The machine thread: device models run here, concurrently with drivers, as silicon does.
+ * Drivers reach their registers through ports (one per container): writes are posted (queued
+ * in order, no reply), reads are non-posted (answered after the port's earlier writes, since
+ * one FIFO carries both). While ports are busy the thread polls them all (holding a spin
+ * token); when they go quiet it sleeps until a doorbell rings, and model timers run on its
+ * event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PhysicalMemory } from '../core/phys-mem.js';
+import { DmaSpace } from '../core/dma.js';
+import { IrqLine } from '../core/irq.js';
+import { Scheduler } from '../core/scheduler.js';
+import { RealClock, VirtualClock } from '../core/clock.js';
+import type { DeviceModel, MmioRegionSpec } from '../core/device-model.js';
+import { Ring, ringBytes } from '../ipc/ring.js';
+import { Endpoint, reply, type Reply } from '../ipc/endpoint.js';
+import { signalFor, type SignalKind } from '../ipc/signal.js';
+import { SpinBudget } from '../ipc/spin.js';
+import type { Message } from '../ipc/ring.js';
+import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
+import { modelFactory } from './models.js';
+
+interface Boot {
+  config: MachineConfig;
+  phys: SharedArrayBuffer;
+  control: { buffer: SharedArrayBuffer; capacity: number };
+  kernelPage: SharedArrayBuffer;
+  maxSpinners: number;
+}
+
+interface Window { base: number; size: number; region: MmioRegionSpec; device: string }
+interface Port { id: number; ep: Endpoint; grants: { base: number; size: number }[]; faults: number }
+
+const boot = workerData as Boot;
+const budget = new SpinBudget(new Int32Array(boot.kernelPage), boot.maxSpinners);
+const memory = PhysicalMemory.attach(boot.phys);
+const clock = boot.config.clock === 'virtual' ? new VirtualClock() : new RealClock();
+const scheduler = new Scheduler(clock, { onError: (e) => log(3, `model event failed: ${e instanceof Error ? e.stack : String(e)}`) });
+const windows: Window[] = [];
+const models: DeviceModel[] = [];
+const dmaSpaces: DmaSpace[] = [];
+const ports = new Map<number, Port>();
+
+const control = endpointOver(boot.control, 'machine-control', 'atomics', (m) => controlRequest(m), () => undefined);
+
+function log(level: number, text: string): void {
+  control.notify(MOp.LOG, level, 0, 0, 0, new TextEncoder().encode(text));
+}
+
+function endpointOver(mem: { buffer: SharedArrayBuffer; capacity: number }, name: string, signal: SignalKind,
+  onRequest: (m: Message) => Reply | Promise<Reply>, onNotify: (m: Message) => void): Endpoint {
+  // Machine side consumes the "down" ring (requests from the client) and produces "up".
+  const down = new Ring(mem.buffer, 0, mem.capacity);
+  const up = new Ring(mem.buffer, ringBytes(mem.capacity), mem.capacity);
+  return new Endpoint({
+    name, tx: up, rx: down, signal: signalFor(signal), budget,
+    onRequest: (m) => { kick(); return onRequest(m); },
+    onNotify: (m) => { kick(); onNotify(m); },
+  });
+}
+
+// ---- models --------------------------------------------------------------------------------
+
+for (const [index, cfg] of boot.config.devices.entries()) {
+  const factory = modelFactory(cfg.model);
+  if (!factory) { log(3, `${cfg.name}: unknown model "${cfg.model}"`); continue; }
+  const irqs = cfg.irqs.map((n) => {
+    const line = new IrqLine(`${cfg.name}.irq${n}`);
+    line.onChange((level) => control.notify(MOp.IRQ_LEVEL, n, 0, 0, level ? 1 : 0));
+    return line;
+  });
+  const dma = new DmaSpace(memory, cfg.name, {
+    onFault: (f) => log(4, `${cfg.name}: IOMMU fault: ${f.kind} ${f.dir} at 0x${f.addr.toString(16)} len ${f.len}`),
+  });
+  dmaSpaces[index] = dma;
+  try {
+    const model = factory({ name: cfg.name, memory, dma, scheduler, irqs, params: cfg.params, log: (m) => log(6, `${cfg.name}: ${m}`) });
+    model.realize();
+    models[index] = model;
+    model.regions.forEach((region, i) => {
+      const w = cfg.windows[i];
+      if (w) windows.push({ base: w.base, size: Math.min(w.size, region.size), region, device: cfg.name });
+    });
+  } catch (e) {
+    log(3, `${cfg.name}: model ${cfg.model} failed to realize: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function decode(addr: number): Window | undefined {
+  for (const w of windows) if (addr >= w.base && addr < w.base + w.size) return w;
+  return undefined;
+}
+
+function granted(p: Port, addr: number, size: number): boolean {
+  return p.grants.some((g) => addr >= g.base && addr + size <= g.base + g.size);
+}
+
+function mmioFault(p: Port, what: string, addr: number, size: number): void {
+  p.faults++;
+  log(4, `port ${p.id}: MMIO ${what} of ${size} bytes at 0x${addr.toString(16)} outside its mapped windows`);
+}
+
+function portRequest(p: Port, m: Message): Reply {
+  if (m.op !== MOp.MMIO_READ) return reply(-38);
+  const addr = m.a1, size = m.a3;
+  const w = granted(p, addr, size) ? decode(addr) : undefined;
+  if (!w) { mmioFault(p, 'read', addr, size); return reply(0, null, size >= 4 ? 0xffffffff : (1 << (size * 8)) - 1); }
+  return reply(0, null, w.region.read(addr - w.base, size) >>> 0);
+}
+
+function portNotify(p: Port, m: Message): void {
+  if (m.op !== MOp.MMIO_WRITE) return;
+  const addr = m.a1, size = m.a3;
+  const w = granted(p, addr, size) ? decode(addr) : undefined;
+  if (!w) { mmioFault(p, 'write', addr, size); return; }
+  w.region.write(addr - w.base, size, m.a2 >>> 0);
+}
+
+// ---- control -------------------------------------------------------------------------------
+
+function controlRequest(m: Message): Reply {
+  switch (m.op) {
+    case MOp.GRANT_WINDOW: {
+      const p = ports.get(m.a0);
+      if (!p) return reply(-19);
+      p.grants.push({ base: m.a1, size: m.a2 });
+      return reply(0);
+    }
+    case MOp.REVOKE_WINDOW: {
+      const p = ports.get(m.a0);
+      if (!p) return reply(-19);
+      p.grants = p.grants.filter((g) => g.base !== m.a1);
+      return reply(0);
+    }
+    case MOp.GRANT_DMA: {
+      const d = dmaSpaces[m.a0];
+      if (!d) return reply(-19);
+      try { d.grant(m.a1, m.a2, DMA_DIRS[m.a3] ?? 'bidirectional'); return reply(0); } catch { return reply(-22); }
+    }
+    case MOp.REVOKE_DMA: {
+      const d = dmaSpaces[m.a0];
+      if (!d) return reply(-19);
+      d.revoke(m.a1);
+      return reply(0);
+    }
+    case MOp.CLOSE_PORT: {
+      const p = ports.get(m.a0);
+      if (p) { p.ep.close(); ports.delete(m.a0); }
+      return reply(0);
+    }
+    case MOp.RESET_DEVICE: {
+      const model = models[m.a0];
+      if (!model) return reply(-19);
+      dmaSpaces[m.a0]?.revokeAll();
+      model.reset();
+      return reply(0);
+    }
+    case MOp.STATS:
+      return reply(0, new TextEncoder().encode(JSON.stringify(boot.config.devices.map((d, i) => ({
+        name: d.name, dmaFaults: dmaSpaces[i]?.faults ?? 0, portFaults: [...ports.values()].reduce((s, p) => s + p.faults, 0),
+      })))));
+    default:
+      return reply(-38);
+  }
+}
+
+parentPort!.on('message', (msg: { type: string; port: number; buffer: SharedArrayBuffer; capacity: number; signal: SignalKind }) => {
+  if (msg.type !== 'port') return;
+  const port: Port = { id: msg.port, grants: [], faults: 0, ep: null as never };
+  port.ep = endpointOver(msg, `port${msg.port}`, msg.signal, (m) => portRequest(port, m), (m) => portNotify(port, m));
+  ports.set(msg.port, port);
+  port.ep.start();
+});
+
+// ---- the busy loop ---------------------------------------------------------------------------
+
+/** How long the loop keeps polling after the last MMIO access before it sleeps (ns). */
+const POLL_LINGER_NS = 50_000n;
+/** Yield to the event loop at least this often so model timers run (ns). */
+const POLL_SLICE_NS = 1_000_000n;
+let polling = false;
+let pollQueued = false;
+
+/** Called whenever a port's listener fires: switch to polling all ports until they go quiet. */
+function kick(): void {
+  if (polling || pollQueued) return;
+  pollQueued = true;
+  setImmediate(pollLoop);
+}
+
+function pollLoop(): void {
+  pollQueued = false;
+  if (!budget.acquire()) return; // no free core: stay interrupt-driven (doorbells)
+  polling = true;
+  const eps = [...ports.values()].map((p) => p.ep);
+  for (const ep of eps) ep.enterPolling();
+  const start = process.hrtime.bigint();
+  let last = start;
+  let again = false;
+  try {
+    for (let i = 1; ; i++) {
+      let n = 0;
+      for (const ep of eps) n += ep.drain();
+      if (n > 0 && (i & 15) !== 0) continue;
+      const now = process.hrtime.bigint();
+      if (n > 0) last = now;
+      if (now - last > POLL_LINGER_NS) break;
+      if (now - start > POLL_SLICE_NS) { again = true; break; }
+    }
+  } finally {
+    for (const ep of eps) ep.leavePolling();
+    polling = false;
+    budget.release();
+  }
+  if (again) kick();
+}
+
+control.start();
+parentPort!.postMessage({ type: 'ready', devices: boot.config.devices.map((d, i) => ({ name: d.name, ok: models[i] !== undefined })) });

@@ -1,0 +1,139 @@
+/**
+ * @module machine/machine
+ * The kernel's handle on the machine: physical memory (and its DMA allocator), the machine
+ * thread running the device models, MMIO ports for driver containers, DMA grants (the IOMMU),
+ * and the IRQ levels the models drive.
+ */
+import { Worker } from 'node:worker_threads';
+import { native } from '../native/index.js';
+import { PhysicalMemory } from '../core/phys-mem.js';
+import { Ring, ringBytes } from '../ipc/ring.js';
+import { Endpoint, reply } from '../ipc/endpoint.js';
+import { atomicsSignal, type SignalKind } from '../ipc/signal.js';
+import { SpinBudget } from '../ipc/spin.js';
+import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
+
+/** 64 KiB per direction: MMIO messages are one cache line each. */
+export const PORT_RING_CAPACITY = 1 << 16;
+
+export interface PortMemory {
+  buffer: SharedArrayBuffer;
+  capacity: number;
+  signal: SignalKind;
+  /** memfd of the port, for an IC2 child to map. */
+  fd?: number;
+}
+
+export interface MachineOptions {
+  memoryBytes?: number;
+  kernelPage: { buffer: SharedArrayBuffer; maxSpinners: number };
+}
+
+export class Machine {
+  private irqListener: (line: number, level: boolean) => void = () => undefined;
+  private logListener: (level: number, text: string) => void = () => undefined;
+  private nextPort = 1;
+  private closed = false;
+
+  private constructor(readonly config: MachineConfig, readonly memory: PhysicalMemory,
+    private readonly worker: Worker, private readonly control: Endpoint) {}
+
+  static async start(config: MachineConfig, opts: MachineOptions): Promise<Machine> {
+    const memory = new PhysicalMemory({ size: opts.memoryBytes ?? 64 << 20, name: 'hmdrv-phys' });
+    const capacity = PORT_RING_CAPACITY;
+    const buffer = new SharedArrayBuffer(2 * ringBytes(capacity));
+    const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
+      workerData: { config, phys: memory.buffer, control: { buffer, capacity }, kernelPage: opts.kernelPage.buffer, maxSpinners: opts.kernelPage.maxSpinners },
+    });
+    let m!: Machine;
+    const control = new Endpoint({
+      name: 'machine', tx: new Ring(buffer, 0, capacity), rx: new Ring(buffer, ringBytes(capacity), capacity),
+      signal: atomicsSignal, budget: new SpinBudget(new Int32Array(opts.kernelPage.buffer), opts.kernelPage.maxSpinners),
+      onRequest: () => reply(-38),
+      onNotify: (msg) => {
+        if (msg.op === MOp.IRQ_LEVEL) m.irqListener(msg.a0, msg.a3 !== 0);
+        else if (msg.op === MOp.LOG) m.logListener(msg.a0, new TextDecoder().decode(msg.payload ?? new Uint8Array()));
+      },
+    });
+    m = new Machine(config, memory, worker, control);
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    worker.on('error', (e) => m.logListener(2, `machine thread crashed: ${e.message}`));
+    worker.unref();
+    control.start();
+    return m;
+  }
+
+  onIrq(fn: (line: number, level: boolean) => void): void { this.irqListener = fn; }
+  onLog(fn: (level: number, text: string) => void): void { this.logListener = fn; }
+
+  deviceIndex(name: string): number {
+    return this.config.devices.findIndex((d) => d.name === name);
+  }
+
+  hasModel(name: string): boolean {
+    return this.deviceIndex(name) >= 0;
+  }
+
+  /** A new MMIO port: 'thread' for IC0/IC1 clients, 'process' (memfd + futex) for IC2. */
+  openPort(shared: 'thread' | 'process'): { id: number; memory: PortMemory } {
+    const id = this.nextPort++;
+    const capacity = PORT_RING_CAPACITY;
+    const bytes = 2 * ringBytes(capacity);
+    let memory: PortMemory;
+    if (shared === 'thread') {
+      memory = { buffer: new SharedArrayBuffer(bytes), capacity, signal: 'atomics' };
+    } else {
+      const fd = native().memfdCreate('hmdrv-mmio-port', bytes);
+      memory = { buffer: native().mapFd(fd, bytes), capacity, signal: 'futex', fd };
+    }
+    this.worker.postMessage({ type: 'port', port: id, buffer: memory.buffer, capacity, signal: memory.signal });
+    return { id, memory };
+  }
+
+  async closePort(id: number): Promise<void> {
+    await this.control.request(MOp.CLOSE_PORT, id);
+  }
+
+  async grantWindow(port: number, base: number, size: number): Promise<number> {
+    return (await this.control.request(MOp.GRANT_WINDOW, port, base, size)).status;
+  }
+
+  async revokeWindow(port: number, base: number): Promise<number> {
+    return (await this.control.request(MOp.REVOKE_WINDOW, port, base)).status;
+  }
+
+  async grantDma(device: string, addr: number, size: number, dir: (typeof DMA_DIRS)[number]): Promise<number> {
+    const i = this.deviceIndex(device);
+    if (i < 0) return -19;
+    return (await this.control.request(MOp.GRANT_DMA, i, addr, size, DMA_DIRS.indexOf(dir))).status;
+  }
+
+  async revokeDma(device: string, addr: number): Promise<number> {
+    const i = this.deviceIndex(device);
+    if (i < 0) return -19;
+    return (await this.control.request(MOp.REVOKE_DMA, i, addr)).status;
+  }
+
+  /** Puts a device back in its reset state and revokes its DMA grants (after a driver crash). */
+  async resetDevice(device: string): Promise<number> {
+    const i = this.deviceIndex(device);
+    if (i < 0) return -19;
+    return (await this.control.request(MOp.RESET_DEVICE, i)).status;
+  }
+
+  async stats(): Promise<unknown> {
+    const r = await this.control.request(MOp.STATS);
+    return JSON.parse(new TextDecoder().decode(r.payload ?? new Uint8Array()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.control.close();
+    await this.worker.terminate();
+    this.memory.close();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * @module machine/mmio-port
+ * A driver container's side of its MMIO port. `write` is posted: it queues the access and
+ * returns at once. `read` is non-posted: it waits (spin, then sleep) for the value, which the
+ * machine produces only after every earlier write of this port, as PCIe orders them.
+ */
+import { Endpoint, reply } from '../ipc/endpoint.js';
+import { Ring, ringBytes } from '../ipc/ring.js';
+import { signalFor, type SignalKind } from '../ipc/signal.js';
+import type { SpinBudget } from '../ipc/spin.js';
+import { MOp } from './protocol.js';
+
+export class MmioPort {
+  private readonly ep: Endpoint;
+
+  constructor(mem: { buffer: SharedArrayBuffer; capacity: number; signal: SignalKind }, budget: SpinBudget, name = 'mmio') {
+    this.ep = new Endpoint({
+      name, tx: new Ring(mem.buffer, 0, mem.capacity), rx: new Ring(mem.buffer, ringBytes(mem.capacity), mem.capacity),
+      signal: signalFor(mem.signal), budget, onRequest: () => reply(-38), onNotify: () => undefined,
+    });
+  }
+
+  /** Reads `size` (1, 2 or 4) bytes at bus address `addr`; all ones if the machine does not answer. */
+  read(addr: number, size: 1 | 2 | 4 = 4): number {
+    const r = this.ep.requestSync(MOp.MMIO_READ, 0, addr, 0, size, null, 1_000);
+    return r.status < 0 ? (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1) : r.a1 >>> 0;
+  }
+
+  write(addr: number, value: number, size: 1 | 2 | 4 = 4): void {
+    this.ep.notify(MOp.MMIO_WRITE, 0, addr, value >>> 0, size);
+  }
+
+  get stats(): Endpoint['stats'] { return this.ep.stats; }
+
+  close(): void { this.ep.close(); }
+}

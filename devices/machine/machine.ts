@@ -45,6 +45,7 @@ export class Machine {
     const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
       workerData: { config, phys: memory.buffer, control: { buffer, capacity }, kernelPage: opts.kernelPage.buffer, maxSpinners: opts.kernelPage.maxSpinners },
     });
+    // eslint-disable-next-line prefer-const -- assigned after the endpoint whose handlers capture it
     let m!: Machine;
     const control = new Endpoint({
       name: 'machine', tx: new Ring(buffer, 0, capacity), rx: new Ring(buffer, ringBytes(capacity), capacity),

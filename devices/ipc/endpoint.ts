@@ -132,6 +132,30 @@ export class Endpoint {
     this.send(KIND_NOTIFY, op, 0, a0, a1, a2, a3, payload);
   }
 
+  /**
+   * A posted message with back-pressure: when the ring is full the caller waits for the peer
+   * to make room (as a CPU stalls on a full posted-write buffer) instead of queueing without
+   * bound. Returns false only if the peer made no room within `timeoutMs` (it is dead or hung).
+   */
+  post(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null, timeoutMs = 1_000): boolean {
+    if (this.closed) return false;
+    this.stats.notificationsSent++;
+    if (this.outbox.length) this.flush();
+    if (this.outbox.length === 0 && this.tx.tryWrite(KIND_NOTIFY, op, 0, a0, a1, a2, a3, payload)) { this.kick(); return true; }
+    this.kick(); // make sure the consumer is running
+    let deadline = 0;
+    for (let i = 1; ; i++) {
+      if (this.outbox.length) this.flush();
+      if (this.outbox.length === 0 && this.tx.tryWrite(KIND_NOTIFY, op, 0, a0, a1, a2, a3, payload)) { this.kick(); return true; }
+      if ((i & 1023) === 0) {
+        const now = performance.now();
+        if (deadline === 0) deadline = now + timeoutMs;
+        else if (now >= deadline || this.closed) { this.stats.errors++; return false; }
+        this.kick();
+      }
+    }
+  }
+
   /** Asynchronous request: spins briefly for the answer, then leaves it to the listener. */
   request(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null): Promise<Reply> {
     if (this.closed) return Promise.resolve(reply(-ENOTCONN));

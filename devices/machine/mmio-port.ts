@@ -26,8 +26,9 @@ export class MmioPort {
     return r.status < 0 ? (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1) : r.a1 >>> 0;
   }
 
-  write(addr: number, value: number, size: 1 | 2 | 4 = 4): void {
-    this.ep.notify(MOp.MMIO_WRITE, 0, addr, value >>> 0, size);
+  /** Posted; stalls only while the port's queue is full. False if the machine stopped answering. */
+  write(addr: number, value: number, size: 1 | 2 | 4 = 4): boolean {
+    return this.ep.post(MOp.MMIO_WRITE, 0, addr, value >>> 0, size);
   }
 
   get stats(): Endpoint['stats'] { return this.ep.stats; }

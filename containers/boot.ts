@@ -8,5 +8,5 @@ import { createHostFactory } from './hosts/factory.js';
 export type PlatformBootOptions = Omit<BootOptions, 'hosts'> & Partial<Pick<BootOptions, 'hosts'>>;
 
 export function bootPlatform(opts: PlatformBootOptions = {}): Promise<BootedKernel> {
-  return bootKernel({ ...opts, hosts: opts.hosts ?? createHostFactory() });
+  return bootKernel({ ...opts, hosts: opts.hosts ?? ((page) => createHostFactory(page)) });
 }

@@ -1,6 +1,6 @@
 /** @module containers Driver hosts for IC0/IC1/IC2 and the IPC they use. */
 export { createHostFactory } from './hosts/factory.js';
-export { KernelPage } from './hosts/kernel-page.js';
+export { KernelPage } from '../devices/ipc/kernel-page.js';
 export { InProcessHost } from './hosts/in-process-host.js';
 export { WorkerHost } from './hosts/worker-host.js';
 export { ChildProcessHost } from './hosts/child-host.js';

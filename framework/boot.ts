@@ -9,7 +9,8 @@ import { container as rootContainer } from 'tsyringe';
 import { join } from 'node:path';
 import type { IKernel } from './kernel-api.js';
 import { IKernel as IKernelToken } from './kernel-api.js';
-import type { IsolationClass } from './platform/types.js';
+import type { IsolationClass, PlatformSpec } from './platform/types.js';
+import type { LogLevel } from './driver-port.js';
 import { IContainerHostFactory, type ContainerHostFactory } from './container-host.js';
 import { IVfs } from './vfs/api.js';
 import { Vfs } from './vfs/vfs.js';
@@ -22,6 +23,8 @@ import { DeviceManager } from './device-manager/device-manager.js';
 import { Kernel } from './kernel/kernel.js';
 import { registerProcfs } from './kernel/procfs.js';
 import { packageRoot } from '../devices/native/index.js';
+import { KernelPage } from '../devices/ipc/kernel-page.js';
+import { Machine } from '../devices/machine/machine.js';
 
 export interface BootOptions {
   /** Platform file path; the built-in default platform when omitted. */
@@ -34,8 +37,10 @@ export interface BootOptions {
   onLog?: (line: string) => void;
   /** Extra driver directories (besides the built-in samples and the platform's driverPaths). */
   driverPaths?: string[];
-  /** The container host factory (containers/ registers the real one; tests may substitute). */
-  hosts: ContainerHostFactory;
+  /** Builds the container host factory over the kernel page (containers/ provides the real one). */
+  hosts: (page: KernelPage) => ContainerHostFactory;
+  /** Physical memory for the machine, bytes (default 64 MiB). */
+  memoryBytes?: number;
 }
 
 export interface BootedKernel extends IKernel {
@@ -48,6 +53,20 @@ export interface BootedKernel extends IKernel {
 /** Built-in samples (compiled) and the default platform file shipped with the package. */
 export function builtinDriverDir(): string { return join(packageRoot(), 'dist', 'samples'); }
 export function defaultPlatformPath(): string { return join(packageRoot(), 'samples', 'platforms', 'default.platform.json'); }
+
+/** Starts the machine thread when any device names a hardware model; IRQ levels go to `irq`. */
+async function startMachine(platform: PlatformSpec, page: KernelPage, log: KernelLog, irq: IrqController,
+  memoryBytes?: number): Promise<Machine | undefined> {
+  const devices = platform.devices.filter((d) => d.model).map((d) => ({
+    name: d.name, model: d.model!, windows: d.reg.map((w) => ({ base: w.base, size: w.size })), irqs: d.interrupts, params: d.properties,
+  }));
+  if (devices.length === 0) return undefined;
+  const machine = await Machine.start({ clock: 'real', devices }, { kernelPage: { buffer: page.buffer, maxSpinners: page.maxSpinners }, memoryBytes });
+  machine.onLog((level, text) => log.printk(Math.min(7, Math.max(0, level)) as LogLevel, 'machine', text));
+  machine.onIrq((line, level) => irq.setLevel(line, level));
+  log.info('kernel', `machine: ${devices.map((d) => `${d.name} (${d.model})`).join(', ')}`);
+  return machine;
+}
 
 export async function bootKernel(opts: BootOptions): Promise<BootedKernel> {
   const t0 = performance.now();
@@ -62,18 +81,21 @@ export async function bootKernel(opts: BootOptions): Promise<BootedKernel> {
   if (platform.devices.length === 0) throw new HmError('EPLATFORM', `platform ${platform.name} has no devices`);
   const vfs = new Vfs();
   const irq = new IrqController();
+  const page = new KernelPage();
+  const hosts = opts.hosts(page);
+  const machine = await startMachine(platform, page, log, irq, opts.memoryBytes);
   di.register(IVfs, { useValue: vfs });
   di.register(IKernelLog, { useValue: log });
   di.register(IIrqController, { useValue: irq });
-  di.register(IContainerHostFactory, { useValue: opts.hosts });
+  di.register(IContainerHostFactory, { useValue: hosts });
   log.info('kernel', `booting platform ${platform.name} (${platform.devices.length} devices, ${index.all().length} drivers)`);
   const dm = new DeviceManager({
-    platform, index, vfs, hosts: opts.hosts, log, irq, di,
+    platform, index, vfs, hosts, log, irq, di, machine,
     isolation: opts.isolation, watchdogMs: opts.watchdogMs ?? platform.options.watchdogMs ?? 2_000,
   });
   registerProcfs(vfs, dm, irq, log, t0);
   await dm.probeAll();
-  const kernel = new Kernel(vfs, platform, dm, irq, log, performance.now() - t0);
+  const kernel = new Kernel(vfs, platform, dm, irq, log, performance.now() - t0, machine);
   di.register(IKernelToken, { useValue: kernel });
   log.info('kernel', `ready in ${kernel.readyMs.toFixed(1)} ms`);
   return kernel;

@@ -45,6 +45,17 @@ export interface KernelServices {
   freeRegion(container: string, region: number): number;
   requestIrq(container: string, binding: number, line: number): number;
   freeIrq(container: string, line: number): number;
+  /** The container's handler for `line` returned: re-evaluate the (level-triggered) line. */
+  eoi(container: string, line: number): void;
+}
+
+/** The container's MMIO port memory (see devices/machine): a ring pair to the machine thread. */
+export interface MmioPortMemory {
+  buffer: SharedArrayBuffer;
+  capacity: number;
+  signal: 'atomics' | 'futex';
+  /** memfd of the port, for IC2 children. */
+  fd?: number;
 }
 
 export interface ContainerExit {
@@ -62,6 +73,8 @@ export interface ContainerStartOptions {
   services: KernelServices;
   /** Called once when the container dies or is stopped. */
   onExit: (exit: ContainerExit) => void;
+  /** MMIO port to the machine thread, when the platform has device models. */
+  mmio?: MmioPortMemory;
 }
 
 export interface IContainerHost {

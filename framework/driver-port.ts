@@ -94,6 +94,15 @@ export interface AttributeSpec {
   store?: (value: string) => number | void | Promise<number | void>;
 }
 
+/**
+ * Register access on the machine's bus (the driver's ioremap'd windows). Writes are posted
+ * (queued, in order); reads are non-posted (they wait, after every earlier write).
+ */
+export interface MmioAccess {
+  read(addr: number, size?: 1 | 2 | 4): number;
+  write(addr: number, value: number, size?: 1 | 2 | 4): boolean;
+}
+
 /** Upcalls from a driver into the kernel. */
 export interface DriverEnv {
   /** The container's isolation class, for diagnostics only: drivers must not depend on it. */
@@ -110,8 +119,13 @@ export interface DriverEnv {
   /** Allocates memory shared with the kernel (mmap-able by callers). */
   allocShared(size: number): Promise<SharedRegion>;
   freeShared(region: number): Promise<void>;
-  /** Routes IRQ `line` to `handler` in this container. */
-  requestIrq(binding: number, line: number, handler: (line: number) => void): Promise<void>;
+  /** MMIO access to the windows of this container's devices; null when the platform has no machine models. */
+  readonly mmio: MmioAccess | null;
+  /**
+   * Routes IRQ `line` to `handler` in this container. The line is level-triggered: after the
+   * handler returns the kernel re-checks the level (EOI) and delivers again if it is still high.
+   */
+  requestIrq(binding: number, line: number, handler: (line: number) => unknown): Promise<void>;
   freeIrq(line: number): Promise<void>;
 }
 

@@ -13,3 +13,5 @@ export * from './wait.js';
 export * from './miscdevice.js';
 export * from './module.js';
 export * from './mm.js';
+export * from './io.js';
+export * from './interrupt.js';

@@ -1,7 +1,7 @@
 /** `hmdrv run [PLATFORM]`: boots a platform and serves its control socket until stopped. */
 import { Args, Command, Flags } from '@oclif/core';
-import { createHostFactory } from '../../containers/index.js';
-import { bootKernel, type BootedKernel } from '../../framework/boot.js';
+import { bootPlatform } from '../../containers/boot.js';
+import type { BootedKernel } from '../../framework/boot.js';
 import { ControlServer } from '../../framework/control/server.js';
 import { defaultSocketPath, prepareSocketDir } from '../../framework/control/socket-path.js';
 import { ISOLATION_CLASSES, type IsolationClass } from '../../framework/platform/types.js';
@@ -40,8 +40,7 @@ export default class Run extends Command {
     try {
       await prepareSocketDir(socketPath);
       await ControlServer.ensureAvailable(socketPath); // before booting, which may take a while
-      kernel = await bootKernel({
-        hosts: createHostFactory(),
+      kernel = await bootPlatform({
         ...(args.platform !== undefined ? { platform: args.platform } : {}),
         ...(flags.ic !== undefined ? { isolation: flags.ic as IsolationClass } : {}),
         ...(flags.watchdog !== undefined ? { watchdogMs: flags.watchdog } : {}),

@@ -11,11 +11,13 @@ import { Op } from '../ipc/ops.js';
 import { channelBytes } from '../ipc/channel.js';
 import { runContainer, type ContainerBoot } from '../runtime/container-main.js';
 
-const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage'> & { capacity: number; pageBytes: number };
+const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage' | 'mmio'>
+  & { capacity: number; pageBytes: number; mmio?: { capacity: number; bytes: number } };
 const n = native();
 
 runContainer({
   ...boot,
+  mmio: boot.mmio && { buffer: n.mapFd(5, boot.mmio.bytes), capacity: boot.mmio.capacity, signal: 'futex' },
   channel: { buffer: n.mapFd(3, channelBytes(boot.capacity)), capacity: boot.capacity },
   kernelPage: n.mapFd(4, boot.pageBytes),
   allocRegion: async (ep, region, size) => {

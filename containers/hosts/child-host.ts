@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ContainerStartOptions } from '../../framework/container-host.js';
 import { RpcHost, HEARTBEAT_MS } from './rpc-host.js';
-import { KERNEL_PAGE_BYTES, type KernelPage } from './kernel-page.js';
+import { KERNEL_PAGE_BYTES, type KernelPage } from '../../devices/ipc/kernel-page.js';
 
 const ENTRY = fileURLToPath(new URL('./child-entry.js', import.meta.url));
 
@@ -27,10 +27,11 @@ export class ChildProcessHost extends RpcHost {
     const boot = {
       id: this.id, isolation: 'ic2', signal: 'futex', capacity: this.mem.capacity,
       pageBytes: KERNEL_PAGE_BYTES, maxSpinners: this.page.maxSpinners, heartbeatMs: HEARTBEAT_MS,
+      mmio: this.opts.mmio && { capacity: this.opts.mmio.capacity, bytes: this.opts.mmio.buffer.byteLength },
     };
-    const child = spawn(process.execPath, ['--max-old-space-size=256', ENTRY, JSON.stringify(boot)], {
-      stdio: ['pipe', 'inherit', 'inherit', this.mem.fd!, this.page.fd],
-    });
+    const fds: (number | 'pipe' | 'inherit')[] = ['pipe', 'inherit', 'inherit', this.mem.fd!, this.page.fd];
+    if (this.opts.mmio?.fd !== undefined) fds.push(this.opts.mmio.fd); // fd 5: the MMIO port
+    const child = spawn(process.execPath, ['--max-old-space-size=256', ENTRY, JSON.stringify(boot)], { stdio: fds });
     this.child = child;
     child.stdin?.on('error', () => { /* child gone; exit handler reports it */ });
     child.on('exit', (code, signal) => {

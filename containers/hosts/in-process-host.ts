@@ -12,6 +12,8 @@ import type { IpcStats } from '../../framework/kernel-api.js';
 import { HmError } from '../../framework/errors/hm-error.js';
 import { errnoName } from '../../framework/errors/errno.js';
 import { DriverRuntime, type KernelLink } from '../runtime/driver-runtime.js';
+import { MmioPort } from '../../devices/machine/mmio-port.js';
+import type { SpinBudget } from '../../devices/ipc/spin.js';
 
 export class InProcessHost implements IContainerHost {
   readonly isolation = 'ic0' as const;
@@ -24,12 +26,16 @@ export class InProcessHost implements IContainerHost {
   private nextPending = 1;
   private dead = false;
 
-  constructor(private readonly opts: ContainerStartOptions) {
+  private readonly mmio: MmioPort | null;
+
+  /** `budget`: the machine-wide spin budget (an IC0 driver spins on MMIO reads like any other). */
+  constructor(private readonly opts: ContainerStartOptions, budget: SpinBudget) {
+    this.mmio = opts.mmio ? new MmioPort(opts.mmio, budget, `${opts.id}-mmio`) : null;
     this.runtime = new DriverRuntime('ic0', this.link(), (err, where) => {
       const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
       opts.services.log(opts.id, 2, 0, `driver fault: ${where}: ${text}`);
       queueMicrotask(() => this.kill({ reason: 'crash', detail: `${where}: ${err instanceof Error ? err.message : String(err)}` }));
-    });
+    }, this.mmio);
     this.ops = this.makeOps();
   }
 
@@ -49,6 +55,7 @@ export class InProcessHost implements IContainerHost {
   kill(exit: ContainerExit): void {
     if (this.dead) return;
     this.dead = true;
+    this.mmio?.close();
     const err = Object.assign(new Error('container died'), { status: -5 });
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
@@ -125,6 +132,7 @@ export class InProcessHost implements IContainerHost {
       freeRegion: async (region) => up(svc.freeRegion(id, region)),
       requestIrq: async (binding, line) => up(svc.requestIrq(id, binding, line)),
       freeIrq: async (line) => up(svc.freeIrq(id, line)),
+      eoi: (line) => svc.eoi(id, line),
     };
   }
 }

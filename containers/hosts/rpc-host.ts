@@ -19,7 +19,7 @@ import { reply, type Endpoint, type Reply } from '../../devices/ipc/endpoint.js'
 import { Op, bytesJson, bytesText, jsonBytes, textBytes } from '../ipc/ops.js';
 import { HEARTBEAT, ringBytes, type Message } from '../../devices/ipc/ring.js';
 import { signalFor, type SignalKind } from '../../devices/ipc/signal.js';
-import type { KernelPage } from './kernel-page.js';
+import type { KernelPage } from '../../devices/ipc/kernel-page.js';
 
 export const HEARTBEAT_MS = 100;
 
@@ -159,6 +159,7 @@ export abstract class RpcHost implements IContainerHost {
     switch (m.op) {
       case Op.LOG: svc.log(this.id, m.a0 as LogLevel, m.a1, bytesText(m.payload)); return;
       case Op.POLL_NOTIFY: svc.pollNotify(this.id, m.a0); return;
+      case Op.EOI: svc.eoi(this.id, m.a0); return;
       case Op.FAULT: {
         const text = bytesText(m.payload); // m is reused by the ring reader: copy before deferring
         svc.log(this.id, 2, 0, `driver fault: ${text}`);

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ContainerStartOptions } from '../../framework/container-host.js';
 import { RpcHost, HEARTBEAT_MS } from './rpc-host.js';
-import type { KernelPage } from './kernel-page.js';
+import type { KernelPage } from '../../devices/ipc/kernel-page.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
 
@@ -26,6 +26,7 @@ export class WorkerHost extends RpcHost {
       workerData: {
         id: this.id, isolation: 'ic1', signal: 'atomics', channel: { buffer: this.mem.buffer, capacity: this.mem.capacity },
         kernelPage: this.page.buffer, maxSpinners: this.page.maxSpinners, heartbeatMs: HEARTBEAT_MS,
+        mmio: this.opts.mmio && { buffer: this.opts.mmio.buffer, capacity: this.opts.mmio.capacity, signal: this.opts.mmio.signal },
       },
       // A worker's heap is its own; cap it so a leaking driver dies alone (contained as a crash).
       resourceLimits: { maxOldGenerationSizeMb: 256 },

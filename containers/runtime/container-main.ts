@@ -9,6 +9,7 @@ import { HEARTBEAT, ringBytes } from '../../devices/ipc/ring.js';
 import { signalFor, type SignalKind } from '../../devices/ipc/signal.js';
 import { SpinBudget } from '../../devices/ipc/spin.js';
 import { DriverRuntime } from './driver-runtime.js';
+import { MmioPort } from '../../devices/machine/mmio-port.js';
 import { rpcKernelLink, serveDowncall } from './rpc-server.js';
 import type { Endpoint } from '../../devices/ipc/endpoint.js';
 import type { IsolationClass } from '../../framework/platform/types.js';
@@ -19,6 +20,8 @@ export interface ContainerBoot {
   signal: SignalKind;
   channel: { buffer: SharedArrayBuffer; capacity: number };
   kernelPage: SharedArrayBuffer;
+  /** MMIO port to the machine thread (when the platform has device models). */
+  mmio?: { buffer: SharedArrayBuffer; capacity: number; signal: SignalKind };
   maxSpinners: number;
   heartbeatMs: number;
   /** Class-specific shared-memory allocation (SAB posted to the kernel, or a memfd). */
@@ -41,10 +44,11 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
     onCorrupt: () => shutdown(71),
   });
   const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size));
+  const mmio = boot.mmio ? new MmioPort(boot.mmio, budget, `${boot.id}-mmio`) : null;
   runtime = new DriverRuntime(boot.isolation, link, (err, where) => {
     const text = `${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
     endpoint.notify(Op.FAULT, 0, 0, 0, 0, textBytes(text));
-  });
+  }, mmio);
   const upCtrl = new Int32Array(boot.channel.buffer, ringBytes(boot.channel.capacity), 48);
   const beat = setInterval(() => Atomics.add(upCtrl, HEARTBEAT, 1), boot.heartbeatMs);
   function shutdown(code: number): void {

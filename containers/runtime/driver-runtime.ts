@@ -9,7 +9,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type {
-  AttributeSpec, DeviceHandle, DriverEnv, DriverFile, DriverFileOps, DriverModule, LogLevel, NodeSpec,
+  AttributeSpec, DeviceHandle, DriverEnv, DriverFile, DriverFileOps, DriverModule, LogLevel, MmioAccess, NodeSpec,
   SharedRegion, UserArg,
 } from '../../framework/driver-port.js';
 import { isDriverModule } from '../../framework/driver-port.js';
@@ -31,6 +31,8 @@ export interface KernelLink {
   freeRegion(region: number): Promise<number>;
   requestIrq(binding: number, line: number): Promise<number>;
   freeIrq(line: number): Promise<number>;
+  /** The handler for `line` ran: let the kernel re-check the level. */
+  eoi(line: number): void;
 }
 
 type Maybe<T> = T | Promise<T>;
@@ -47,14 +49,14 @@ export class DriverRuntime {
   private readonly files = new Map<number, OpenFile>();
   private readonly attrs = new Map<number, { binding: number; spec: AttributeSpec }>();
   private readonly regions = new Map<number, SharedRegion>();
-  private readonly irqs = new Map<number, (line: number) => void>();
+  private readonly irqs = new Map<number, (line: number) => unknown>();
   private readonly devices = new Map<number, DeviceHandle>();
   private nextId = 1;
   readonly env: DriverEnv;
 
   /** @param onFault called when driver code throws: the host then restarts the container. */
   constructor(readonly isolation: IsolationClass, private readonly link: KernelLink,
-    private readonly onFault: (err: unknown, where: string) => void) {
+    private readonly onFault: (err: unknown, where: string) => void, private readonly mmio: MmioAccess | null = null) {
     this.env = this.makeEnv();
   }
 
@@ -185,10 +187,12 @@ export class DriverRuntime {
     return this.guard('attr store', () => then(a.spec.store!(text), (r) => (typeof r === 'number' && r < 0 ? r : 0)));
   }
 
+  /** Runs the handler of `line` (hard-IRQ context: synchronous), then signals EOI. */
   irq(line: number): void {
     const h = this.irqs.get(line);
-    if (!h) return;
-    try { h(line); } catch (e) { this.onFault(e, `irq ${line} handler`); }
+    if (!h) { this.link.eoi(line); return; }
+    try { h(line); } catch (e) { this.onFault(e, `irq ${line} handler`); return; }
+    this.link.eoi(line);
   }
 
   // ---- env (upcalls) ------------------------------------------------------------------------
@@ -197,6 +201,7 @@ export class DriverRuntime {
     const link = this.link;
     return {
       isolation: this.isolation,
+      mmio: this.mmio,
       log: (level, message, binding = 0) => link.log(level, binding, message),
       registerNode: async (binding, spec, ops) => {
         const node = this.nextId++;

@@ -62,5 +62,6 @@ export function rpcKernelLink(ep: Endpoint,
     freeRegion: async (region) => (await ep.request(Op.FREE_REGION, region)).status,
     requestIrq: async (binding, line) => (await ep.request(Op.REQUEST_IRQ, binding, line)).status,
     freeIrq: async (line) => (await ep.request(Op.FREE_IRQ, line)).status,
+    eoi: (line) => ep.notify(Op.EOI, line),
   };
 }

@@ -42,6 +42,11 @@ const windows: Window[] = [];
 const models: DeviceModel[] = [];
 const dmaSpaces: DmaSpace[] = [];
 const ports = new Map<number, Port>();
+/**
+ * Grants for ports whose memory has not arrived yet: a port's buffer comes by postMessage while
+ * grants come on the control ring, and the two channels are not ordered with each other.
+ */
+const early = new Map<number, { base: number; size: number }[]>();
 
 const control = endpointOver(boot.control, 'machine-control', 'atomics', (m) => controlRequest(m), () => undefined);
 
@@ -123,15 +128,15 @@ function portNotify(p: Port, m: Message): void {
 function controlRequest(m: Message): Reply {
   switch (m.op) {
     case MOp.GRANT_WINDOW: {
-      const p = ports.get(m.a0);
-      if (!p) return reply(-19);
-      p.grants.push({ base: m.a1, size: m.a2 });
+      const grants = ports.get(m.a0)?.grants ?? early.get(m.a0) ?? [];
+      grants.push({ base: m.a1, size: m.a2 });
+      if (!ports.has(m.a0)) early.set(m.a0, grants);
       return reply(0);
     }
     case MOp.REVOKE_WINDOW: {
       const p = ports.get(m.a0);
-      if (!p) return reply(-19);
-      p.grants = p.grants.filter((g) => g.base !== m.a1);
+      if (p) p.grants = p.grants.filter((g) => g.base !== m.a1);
+      else early.set(m.a0, (early.get(m.a0) ?? []).filter((g) => g.base !== m.a1));
       return reply(0);
     }
     case MOp.GRANT_DMA: {
@@ -148,6 +153,7 @@ function controlRequest(m: Message): Reply {
     case MOp.CLOSE_PORT: {
       const p = ports.get(m.a0);
       if (p) { p.ep.close(); ports.delete(m.a0); }
+      early.delete(m.a0);
       return reply(0);
     }
     case MOp.RESET_DEVICE: {
@@ -168,7 +174,8 @@ function controlRequest(m: Message): Reply {
 
 parentPort!.on('message', (msg: { type: string; port: number; buffer: SharedArrayBuffer; capacity: number; signal: SignalKind }) => {
   if (msg.type !== 'port') return;
-  const port: Port = { id: msg.port, grants: [], faults: 0, ep: null as never };
+  const port: Port = { id: msg.port, grants: early.get(msg.port) ?? [], faults: 0, ep: null as never };
+  early.delete(msg.port);
   port.ep = endpointOver(msg, `port${msg.port}`, msg.signal, (m) => portRequest(port, m), (m) => portNotify(port, m));
   ports.set(msg.port, port);
   port.ep.start();

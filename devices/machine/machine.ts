@@ -62,7 +62,6 @@ export class Machine {
       worker.once('error', reject);
     });
     worker.on('error', (e) => m.logListener(2, `machine thread crashed: ${e.message}`));
-    worker.unref();
     control.start();
     return m;
   }

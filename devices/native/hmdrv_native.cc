@@ -29,6 +29,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <linux/futex.h>
 #include <sys/mman.h>
@@ -157,6 +158,7 @@ struct Doorbell {
   uv_async_t async;
   std::thread thread;
   std::atomic<bool> stop{false};
+  struct EnvCleanup* cleanup = nullptr;
 };
 
 std::mutex g_mu;
@@ -240,19 +242,45 @@ void DoorbellClose(const FunctionCallbackInfo<Value>& args) {
   DestroyDoorbell(d);
 }
 
-void Cleanup(void* arg) {
-  Isolate* iso = static_cast<Isolate*>(arg);
-  std::lock_guard<std::mutex> lock(g_mu);
-  for (auto it = g_doorbells.begin(); it != g_doorbells.end();) {
-    if (it->second->isolate == iso) {
-      Doorbell* d = it->second;
-      it = g_doorbells.erase(it);
-      d->stop.store(true);
-      SysFutex(d->addr, FUTEX_WAKE, INT_MAX, nullptr);
-      if (d->thread.joinable()) d->thread.detach();
-    } else {
-      ++it;
+// Per-environment (main thread or worker) state: its doorbells are closed by an async cleanup
+// hook, so a worker that is terminated with doorbells open shuts down cleanly instead of
+// tripping Node's "uv_loop_close() while having open handles" assertion.
+struct EnvCleanup {
+  Isolate* iso;
+  void (*done)(void*) = nullptr;
+  void* done_arg = nullptr;
+  int closing = 0;
+  node::AsyncCleanupHookHandle handle;
+};
+
+void AsyncCleanup(void* arg, void (*done)(void*), void* done_arg) {
+  EnvCleanup* env = static_cast<EnvCleanup*>(arg);
+  env->done = done;
+  env->done_arg = done_arg;
+  std::vector<Doorbell*> mine;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    for (auto it = g_doorbells.begin(); it != g_doorbells.end();) {
+      if (it->second->isolate == env->iso) { mine.push_back(it->second); it = g_doorbells.erase(it); } else ++it;
     }
+  }
+  if (mine.empty()) { done(done_arg); return; }
+  env->closing = static_cast<int>(mine.size());
+  for (Doorbell* d : mine) {
+    d->stop.store(true, std::memory_order_release);
+    while (d->thread.joinable()) {
+      SysFutex(d->addr, FUTEX_WAKE, INT_MAX, nullptr);
+      d->thread.join();
+    }
+    d->callback.Reset();
+    d->context.Reset();
+    d->cleanup = env;
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->async), [](uv_handle_t* h) {
+      Doorbell* db = static_cast<Doorbell*>(h->data);
+      EnvCleanup* e = db->cleanup;
+      delete db;
+      if (--e->closing == 0) e->done(e->done_arg);
+    });
   }
 }
 
@@ -266,5 +294,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   NODE_SET_METHOD(exports, "futexWake", FutexWake);
   NODE_SET_METHOD(exports, "doorbellOpen", DoorbellOpen);
   NODE_SET_METHOD(exports, "doorbellClose", DoorbellClose);
-  node::AddEnvironmentCleanupHook(iso, Cleanup, iso);
+  EnvCleanup* env = new EnvCleanup();
+  env->iso = iso;
+  env->handle = node::AddEnvironmentCleanupHook(iso, AsyncCleanup, env);
 }

@@ -22,6 +22,8 @@ import { makeNodeOps } from './node-proxy.js';
 import type { BindingRecord, ContainerRecord, DeviceRecord, NodeRecord } from './records.js';
 import { addClassDevice, addDeviceDir, addDriverDir, createSkeleton, devicePath, linkBinding } from './sysfs-layout.js';
 import { Supervisor } from './supervisor.js';
+import type { Machine } from '../../devices/machine/machine.js';
+import { closeSync } from 'node:fs';
 
 export interface DeviceManagerOptions {
   platform: PlatformSpec;
@@ -33,6 +35,8 @@ export interface DeviceManagerOptions {
   di: DependencyContainer;
   /** `hmdrv run --ic`: overrides every other choice of class. */
   isolation?: IsolationClass;
+  /** The machine thread running the platform's device models, if any. */
+  machine?: Machine;
   watchdogMs: number;
 }
 
@@ -120,6 +124,7 @@ export class DeviceManager {
       return -Errno.EIO;
     }
     const b = this.newBinding(dev, c);
+    await this.grantWindows(b);
     const { where: _where, ...spec } = dev.spec;
     const status = await c.host!.ops.probe(b.id, spec, c.params);
     if (status === 0) {
@@ -158,6 +163,38 @@ export class DeviceManager {
         if (await this.probe(dev, dev.driver) === 0) progress = true;
       }
     }
+  }
+
+  /** The driver may touch its device's MMIO windows (ioremap), for as long as it is bound. */
+  private async grantWindows(b: BindingRecord): Promise<void> {
+    const m = this.o.machine;
+    const port = b.container.port;
+    if (!m || !port || !m.hasModel(b.device.spec.name)) return;
+    for (const w of b.device.spec.reg) {
+      await m.grantWindow(port.id, w.base, w.size);
+      b.scope.add(toDisposable(async () => { await m.revokeWindow(port.id, w.base); }));
+    }
+  }
+
+  /** After a crash the hardware may be mid-operation: reset it before the driver re-probes. */
+  async resetDevices(devices: DeviceRecord[]): Promise<void> {
+    const m = this.o.machine;
+    if (!m) return;
+    for (const d of devices) if (m.hasModel(d.spec.name)) await m.resetDevice(d.spec.name);
+  }
+
+  private openPort(c: ContainerRecord): void {
+    const m = this.o.machine;
+    if (!m) return;
+    c.port = m.openPort(c.isolation === 'ic2' ? 'process' : 'thread');
+  }
+
+  private closePort(c: ContainerRecord): void {
+    const port = c.port;
+    if (!port || !this.o.machine) return;
+    c.port = undefined;
+    void this.o.machine.closePort(port.id);
+    if (port.memory.fd !== undefined) { try { closeSync(port.memory.fd); } catch { /* closed */ } }
   }
 
   private isolationFor(spec: DeviceSpec, drv: DriverManifest): IsolationClass {
@@ -238,9 +275,11 @@ export class DeviceManager {
    */
   async startContainer(c: ContainerRecord, markReady = true): Promise<void> {
     c.state = c.restarts > 0 ? 'restarting' : 'starting';
+    this.closePort(c);
+    this.openPort(c);
     const host = this.o.hosts(c.isolation, {
       id: c.id, driverName: c.driver.name, entryPath: c.driver.entryPath, params: c.params,
-      services: this.services, onExit: (exit) => this.onContainerExit(c, host, exit),
+      services: this.services, onExit: (exit) => this.onContainerExit(c, host, exit), mmio: c.port?.memory,
     });
     c.host = host;
     try {
@@ -263,6 +302,7 @@ export class DeviceManager {
     c.host = null;
     this.resetReady(c);
     await host?.stop();
+    this.closePort(c);
     this.containers.delete(c.id);
   }
 
@@ -376,6 +416,7 @@ export class DeviceManager {
         this.containers.get(cid)?.irqs.delete(line);
         return this.o.irq.free(line, cid);
       },
+      eoi: (_cid, line) => this.o.irq.eoi(line),
     };
   }
 

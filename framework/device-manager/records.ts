@@ -10,6 +10,7 @@ import type { DeviceState, ContainerState } from '../kernel-api.js';
 import type { DeviceSpec, DriverManifest, IsolationClass } from '../platform/types.js';
 import type { DisposableStore } from '../lifecycle/disposable.js';
 import type { DeviceFileOperations } from '../vfs/types.js';
+import type { MmioPortMemory } from '../container-host.js';
 
 export interface NodeRecord {
   /** Container-side node id (changes with each container incarnation). */
@@ -66,6 +67,8 @@ export interface ContainerRecord {
   attrs: Map<number, { binding: BindingRecord; path: string }>;
   regions: Map<number, SharedArrayBuffer>;
   irqs: Set<number>;
+  /** The incarnation's MMIO port to the machine thread, if the platform has device models. */
+  port?: { id: number; memory: MmioPortMemory };
   /** Resolves when the container is running (again); waiters use it during a restart. */
   ready: Promise<void>;
   markReady: () => void;

@@ -59,6 +59,7 @@ export class Supervisor {
       await this.dm.releaseBinding(b, 'EIO');
     }
     c.regions.clear();
+    await this.dm.resetDevices(devices);
     if (c.consecutiveCrashes > MAX_CONSECUTIVE_CRASHES) {
       this.log.err('kernel', `container ${c.id} crashed ${c.consecutiveCrashes} times in a row; giving up`);
       for (const d of devices) { d.state = 'failed'; d.error = `container crashed repeatedly: ${exit.detail}`; for (const n of d.carryover.values()) await n.remove(); d.carryover.clear(); }

@@ -62,12 +62,18 @@ export class IrqController {
     this.evaluate(n, l);
   }
 
-  /** The handler returned: a line still high is delivered again (level semantics). */
+  /**
+   * The handler returned: a line still high is delivered again (level semantics). The check
+   * waits one event-loop turn, so level changes the device reported meanwhile (the handler's
+   * W1C write lowering it) are seen first: re-delivering at once would loop on a stale level.
+   */
   eoi(n: number): void {
     const l = this.lines.get(n);
     if (!l) return;
-    l.inService = false;
-    this.evaluate(n, l);
+    setImmediate(() => {
+      l.inService = false;
+      this.evaluate(n, l);
+    });
   }
 
   mask(n: number): void { this.line(n).masked = true; }

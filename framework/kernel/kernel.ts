@@ -8,11 +8,13 @@ import type { IoctlDecl, PlatformSpec } from '../platform/types.js';
 import type { DeviceManager } from '../device-manager/device-manager.js';
 import type { IrqController } from '../irq/irq-controller.js';
 import type { KernelLog } from './klog.js';
+import type { Machine } from '../../devices/machine/machine.js';
 
 export class Kernel implements IKernel {
   private down = false;
   constructor(readonly vfs: IVfs, readonly platform: PlatformSpec, readonly dm: DeviceManager,
-    readonly irq: IrqController, readonly log: KernelLog, readonly readyMs: number) {}
+    readonly irq: IrqController, readonly log: KernelLog, readonly readyMs: number,
+    readonly machine?: Machine) {}
 
   devices(): DeviceInfo[] { return this.dm.deviceInfo(); }
   drivers(): DriverInfo[] { return this.dm.driverInfo(); }
@@ -30,6 +32,7 @@ export class Kernel implements IKernel {
     this.down = true;
     this.log.info('kernel', 'shutting down');
     await this.dm.shutdown();
+    await this.machine?.close();
     for (const fd of this.vfs.openFds()) await this.vfs.close(fd).catch(() => undefined);
   }
 }

@@ -4,8 +4,8 @@
  * machine-wide spin budget lives here. A memfd, so IC2 processes can map it too.
  */
 import { availableParallelism } from 'node:os';
-import { native } from '../../devices/native/index.js';
-import { SpinBudget } from '../../devices/ipc/spin.js';
+import { native } from '../native/index.js';
+import { SpinBudget } from './spin.js';
 
 export const KERNEL_PAGE_BYTES = 4096;
 

@@ -1,0 +1,108 @@
+/**
+ * hmtick: a Linux-style driver for the "tick" demo device (devices/demo), exercising the
+ * machine end to end: ioremap + readl/writel on posted/non-posted MMIO, a level-triggered IRQ
+ * acknowledged with a W1C write, and a misc device whose read blocks until the next tick.
+ *
+ * /dev/hmtick: read() waits for the next tick and returns "<count>\n"; poll() reports POLLIN
+ * when a tick arrived since the file's last read; ioctl HMTICK_IOC_GET_COUNT reads the device's
+ * COUNT register.
+ */
+import {
+  _IOR, copy_to_user, dev_err, dev_info, dev_err_probe, devm_add_action_or_reset, devm_ioremap_resource, devm_request_irq,
+  EFAULT, ENODEV, ENOTTY, IORESOURCE_MEM, init_waitqueue_head, IRQ_HANDLED, IRQ_NONE, IS_ERR, misc_deregister,
+  misc_register, MISC_DYNAMIC_MINOR, module_platform_driver, of_property_read_u32, platform_get_irq,
+  platform_get_resource, poll_wait, POLLIN, POLLRDNORM, readl, wait_event_interruptible, wake_up_interruptible, writel,
+  type File, type FileOperations, type IoMem, type MiscDevice, type PlatformDevice, type UserPtr, type WaitQueueHead,
+} from '../../linux-kapi/index.js';
+import { TICK_REGS } from '../../devices/demo/tick.regs.js';
+
+export const HMTICK_IOC_GET_COUNT = _IOR('T', 1, 4);
+
+const R = TICK_REGS.offsets;
+const B = TICK_REGS.bits;
+
+interface Tick {
+  misc: MiscDevice;
+  base: IoMem;
+  ticks: number;
+  wq: WaitQueueHead;
+}
+
+const ticks = new Map<MiscDevice, Tick>();
+const seen = new WeakMap<File, number>();
+
+function hmtick_irq(_irq: number, devId: unknown): number {
+  const t = devId as Tick;
+  const is = readl(t.base, R.IS);
+  if (!(is & B.IS.TICK)) return IRQ_NONE;
+  writel(B.IS.TICK, t.base, R.IS); // W1C: deassert before returning, the line is level-triggered
+  t.ticks++;
+  wake_up_interruptible(t.wq);
+  return IRQ_HANDLED;
+}
+
+async function hmtick_read(filp: File, buf: UserPtr, count: number): Promise<number> {
+  const t = filp.private_data as Tick;
+  const last = seen.get(filp) ?? t.ticks;
+  await wait_event_interruptible(t.wq, () => t.ticks !== last);
+  seen.set(filp, t.ticks);
+  const text = new TextEncoder().encode(`${readl(t.base, R.COUNT)}\n`).subarray(0, count);
+  return copy_to_user(buf, text) ? -EFAULT : text.length;
+}
+
+const hmtick_fops: FileOperations = {
+  open: (_inode, filp) => {
+    const t = ticks.get(filp.private_data as MiscDevice);
+    if (!t) return -ENODEV;
+    filp.private_data = t;
+    seen.set(filp, t.ticks);
+    return 0;
+  },
+  read: hmtick_read,
+  poll: (filp) => {
+    const t = filp.private_data as Tick;
+    poll_wait(filp, t.wq, null);
+    return t.ticks !== seen.get(filp) ? POLLIN | POLLRDNORM : 0;
+  },
+  unlocked_ioctl: (filp, cmd, arg) => {
+    const t = filp.private_data as Tick;
+    if (cmd !== HMTICK_IOC_GET_COUNT || typeof arg === 'number') return -ENOTTY;
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, readl(t.base, R.COUNT), true);
+    return copy_to_user(arg, b) ? -EFAULT : 0;
+  },
+};
+
+async function hmtick_probe(pdev: PlatformDevice): Promise<number> {
+  const dev = pdev.dev;
+  const base = devm_ioremap_resource(dev, platform_get_resource(pdev, IORESOURCE_MEM, 0));
+  if (IS_ERR(base)) return dev_err_probe(dev, base, 'cannot map registers');
+  const id = readl(base, R.ID);
+  if (id !== TICK_REGS.registers.find((r) => r.name === 'ID')!.reset) {
+    dev_err(dev, `unexpected ID 0x${id.toString(16)}`);
+    return -ENODEV;
+  }
+  const irq = platform_get_irq(pdev, 0);
+  if (irq < 0) return dev_err_probe(dev, irq, 'no IRQ');
+  const [err, period] = of_property_read_u32(dev, 'period-us');
+  const t: Tick = { misc: { minor: MISC_DYNAMIC_MINOR, name: 'hmtick', fops: hmtick_fops, parent: dev, mode: 0o444 }, base, ticks: 0, wq: init_waitqueue_head() };
+  writel(0, base, R.CTRL);
+  writel(0xffffffff, base, R.IS);
+  writel(err ? 10_000 : period, base, R.PERIOD_US);
+  let r = await devm_request_irq(dev, irq, hmtick_irq, 0, 'hmtick', t);
+  if (r) return dev_err_probe(dev, r, 'cannot request IRQ');
+  writel(B.IE.TICK, base, R.IE);
+  writel(B.CTRL.EN | B.CTRL.RESET_COUNT, base, R.CTRL);
+  devm_add_action_or_reset(dev, () => { writel(0, base, R.CTRL); writel(0, base, R.IE); });
+  r = await misc_register(t.misc);
+  if (r) return r;
+  ticks.set(t.misc, t);
+  devm_add_action_or_reset(dev, async () => { ticks.delete(t.misc); await misc_deregister(t.misc); });
+  dev_info(dev, `tick every ${readl(base, R.PERIOD_US)} us on IRQ ${irq}`);
+  return 0;
+}
+
+export default module_platform_driver({
+  probe: hmtick_probe,
+  driver: { name: 'hmtick', of_match_table: [{ compatible: 'hmdrv,tick' }] },
+});

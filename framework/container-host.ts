@@ -91,6 +91,8 @@ export interface IContainerHost {
   kill(reason: ContainerExit): void;
   /** Requests still unanswered, and the age of the oldest (ms). */
   inflight(): { count: number; oldestMs: number };
+  /** Serves messages that arrived without a wake-up (a periodic safety net). */
+  poke?(): void;
   /** Milliseconds since the container last showed life (heartbeat or message). */
   silentMs(): number;
   stats(): IpcStats;

@@ -17,7 +17,7 @@ export class ChildProcessHost extends RpcHost {
   private exitedFlag = false;
 
   constructor(opts: ContainerStartOptions, page: KernelPage) {
-    super('ic2', opts, page, 'futex');
+    super('ic2', opts, page, 'futex', 'process');
   }
 
   get pid(): number | undefined { return this.child?.pid; }

@@ -36,8 +36,8 @@ export abstract class RpcHost implements IContainerHost {
   private readonly regionWaiters = new Map<number, (b: SharedArrayBuffer) => void>();
 
   constructor(readonly isolation: IsolationClass, protected readonly opts: ContainerStartOptions,
-    protected readonly page: KernelPage, signal: SignalKind) {
-    this.mem = createChannelMemory(signal === 'futex' ? 'process' : 'thread');
+    protected readonly page: KernelPage, signal: SignalKind, shared: 'thread' | 'process') {
+    this.mem = createChannelMemory(shared);
     this.endpoint = openEndpoint(this.mem, 'kernel', {
       name: opts.id,
       signal: signalFor(signal),
@@ -91,6 +91,9 @@ export abstract class RpcHost implements IContainerHost {
   inflight(): { count: number; oldestMs: number } {
     return { count: this.endpoint.inflight, oldestMs: this.endpoint.oldestPendingMs() };
   }
+
+  /** Serves anything queued but unnoticed (see Endpoint.poke); the supervisor calls it. */
+  poke(): void { this.endpoint.poke(); }
 
   silentMs(): number {
     const beat = Atomics.load(this.upCtrl, HEARTBEAT);

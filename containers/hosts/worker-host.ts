@@ -15,7 +15,9 @@ export class WorkerHost extends RpcHost {
   private exitedFlag = false;
 
   constructor(opts: ContainerStartOptions, page: KernelPage) {
-    super('ic1', opts, page, 'atomics');
+    // Doorbells are native futexes here too: Atomics.waitAsync in a freshly started worker was
+    // seen to miss wake-ups after another worker's termination (about 1 rebind in 30).
+    super('ic1', opts, page, 'futex', 'thread');
   }
 
   get pid(): number | undefined { return undefined; }
@@ -24,7 +26,7 @@ export class WorkerHost extends RpcHost {
   protected spawn(): Promise<void> {
     const w = new Worker(ENTRY, {
       workerData: {
-        id: this.id, isolation: 'ic1', signal: 'atomics', channel: { buffer: this.mem.buffer, capacity: this.mem.capacity },
+        id: this.id, isolation: 'ic1', signal: 'futex', channel: { buffer: this.mem.buffer, capacity: this.mem.capacity },
         kernelPage: this.page.buffer, maxSpinners: this.page.maxSpinners, heartbeatMs: HEARTBEAT_MS,
         mmio: this.opts.mmio && { buffer: this.opts.mmio.buffer, capacity: this.opts.mmio.capacity, signal: this.opts.mmio.signal },
       },

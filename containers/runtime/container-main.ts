@@ -50,7 +50,7 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
     endpoint.notify(Op.FAULT, 0, 0, 0, 0, textBytes(text));
   }, mmio);
   const upCtrl = new Int32Array(boot.channel.buffer, ringBytes(boot.channel.capacity), 48);
-  const beat = setInterval(() => Atomics.add(upCtrl, HEARTBEAT, 1), boot.heartbeatMs);
+  const beat = setInterval(() => { Atomics.add(upCtrl, HEARTBEAT, 1); endpoint.poke(); }, boot.heartbeatMs);
   function shutdown(code: number): void {
     clearInterval(beat);
     endpoint.close();

@@ -206,6 +206,16 @@ export class Endpoint {
   }
 
   /**
+   * Safety net, called from a periodic timer: serves messages that are queued while the
+   * listener sleeps (a lost wake-up would otherwise leave them there until the next one).
+   */
+  poke(): boolean {
+    if (this.closed || !this.listener || this.serving || this.rx.isEmpty()) return false;
+    this.service();
+    return true;
+  }
+
+  /**
    * Polling mode, for a thread that services many endpoints in one busy loop (the machine):
    * while polling, peers see us awake and send no wake-ups; `drain()` must be called by the
    * loop. Leaving polling re-arms the listener and serves anything that arrived meanwhile.

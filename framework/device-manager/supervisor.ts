@@ -36,6 +36,7 @@ export class Supervisor {
   private watch(): void {
     for (const c of this.dm.containers.values()) {
       if (c.state !== 'running' || !c.host) continue;
+      c.host.poke?.();
       const silent = c.host.silentMs();
       if (silent > this.watchdogMs) {
         this.log.err('kernel', `watchdog: container ${c.id} silent for ${Math.round(silent)} ms, killing it`);

@@ -3,7 +3,7 @@
  * The contract between a driver and the container that hosts it, whatever its isolation class.
  *
  * A driver module default-exports a `DriverModule` (linux-kapi's `module_platform_driver()`
- * builds one; native drivers use `defineDriver()`). The container calls it (downcalls) and
+ * builds one; a native driver implements the interface directly). The container calls it (downcalls) and
  * gives it a `DriverEnv` (upcalls into the kernel). Nothing here mentions threads or processes:
  * in IC0 the env calls the kernel directly, in IC1/IC2 it is an RPC stub.
  */

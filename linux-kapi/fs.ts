@@ -6,6 +6,7 @@
  */
 import type { DriverEnv, DriverFile, DriverFileOps } from '../framework/driver-port.js';
 import { UserPtr } from './uaccess.js';
+import { setDriverEnv } from './kernel.js';
 import type { PollTable } from './wait.js';
 import { EINVAL } from './errno.js';
 
@@ -63,6 +64,7 @@ export function adaptFileOperations(env: DriverEnv, nodeRef: () => number, fops:
   inode: Inode, initialPrivate?: unknown): DriverFileOps {
   const files = new WeakMap<DriverFile, File>();
   const fileOf = (f: DriverFile): File => {
+    setDriverEnv(env); // every file operation enters through here: re-enter this driver's env
     let x = files.get(f);
     if (!x) { x = new File(env, nodeRef(), f); x.private_data = initialPrivate; files.set(f, x); }
     return x;

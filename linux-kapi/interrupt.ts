@@ -9,6 +9,7 @@
  */
 import { Device, dev_err } from './device.js';
 import { EINVAL } from './errno.js';
+import { setDriverEnv } from './kernel.js';
 
 export const IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2;
 export const IRQF_SHARED = 0x80, IRQF_ONESHOT = 0x2000, IRQF_TRIGGER_HIGH = 0x4;
@@ -27,6 +28,7 @@ export async function devm_request_threaded_irq(dev: Device, irq: number, handle
   const top: IrqHandler = handler ?? (() => IRQ_WAKE_THREAD);
   try {
     await dev.env.requestIrq(dev.binding, irq, (line) => {
+      setDriverEnv(dev.env);
       const r = top(line, devId);
       if (r === IRQ_NONE) {
         if (++stats.none % 100_000 === 0) dev_err(dev, `irq ${line} (${name}): ${stats.none} unhandled interrupts`);

@@ -3,14 +3,22 @@
  * The container's link to the kernel (set by module_init), and printk.
  *
  * Differs from Linux: there is no global kernel; a driver's kapi calls go to the `DriverEnv`
- * of the container it runs in. In IC0 several drivers share this module, so objects that
- * need the env (devices, misc devices, wait queues used for poll) capture it when created.
+ * of the container it runs in. In IC0 several drivers share this module, so the kapi re-enters
+ * the right driver's env at every entry into driver code (module_init, probe, remove, file
+ * operations, IRQ handlers), and objects that need the env (devices, misc devices, files,
+ * wait queues used for poll) capture it when created. Only code running after an `await`
+ * that uses an env-less call (printk, module_param) may see another IC0 driver's env.
  */
 import type { DriverEnv, LogLevel } from '../framework/driver-port.js';
 
 let currentEnv: DriverEnv | null = null;
+const paramsOf = new WeakMap<DriverEnv, Readonly<Record<string, unknown>>>();
 
 export function setDriverEnv(env: DriverEnv): void { currentEnv = env; }
+
+/** Records a driver's module parameters (module_init) for module_param. */
+export function setModuleParams(env: DriverEnv, params: Readonly<Record<string, unknown>>): void { paramsOf.set(env, params); }
+export function moduleParams(): Readonly<Record<string, unknown>> { return currentEnv ? (paramsOf.get(currentEnv) ?? {}) : {}; }
 
 export function driverEnv(): DriverEnv {
   if (!currentEnv) throw new Error('linux-kapi used outside a driver container (no module_init yet)');

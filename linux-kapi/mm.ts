@@ -4,7 +4,7 @@
  * drops the reference). Memory that user space must map comes from `alloc_shared_pages`, the
  * container's shared regions, and is handed to mmap through `remap_shared`.
  */
-import type { SharedRegion } from '../framework/driver-port.js';
+import type { DriverEnv, SharedRegion } from '../framework/driver-port.js';
 import type { VmAreaStruct } from './fs.js';
 import { driverEnv } from './kernel.js';
 import { EINVAL } from './errno.js';
@@ -16,9 +16,12 @@ export function kzalloc(size: number, _flags = GFP_KERNEL): Uint8Array { return 
 export function kcalloc(n: number, size: number, _flags = GFP_KERNEL): Uint8Array { return new Uint8Array(n * size); }
 export function kfree(_p: unknown): void { /* GC-managed */ }
 
-/** Memory shared with the kernel, mappable by callers (vmalloc_user + remap_vmalloc_range). */
-export function alloc_shared_pages(size: number): Promise<SharedRegion> {
-  return driverEnv().allocShared(Math.ceil(size / 4096) * 4096);
+/**
+ * Memory shared with the kernel, mappable by callers (vmalloc_user + remap_vmalloc_range).
+ * Pass the file (or device) it is for, so the right container gets it even after an await.
+ */
+export function alloc_shared_pages(size: number, owner?: { env: DriverEnv }): Promise<SharedRegion> {
+  return (owner?.env ?? driverEnv()).allocShared(Math.ceil(size / 4096) * 4096);
 }
 
 /** Maps `region` into the caller's vma (remap_pfn_range's role). */

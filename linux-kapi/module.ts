@@ -5,7 +5,8 @@
  */
 import type { DeviceHandle, DriverModule } from '../framework/driver-port.js';
 import { PlatformDevice, devres_release_all } from './device.js';
-import { driverEnv, setDriverEnv } from './kernel.js';
+import { moduleParams, setDriverEnv, setModuleParams } from './kernel.js';
+import type { DriverEnv } from '../framework/driver-port.js';
 
 export interface OfDeviceId { compatible: string; data?: unknown }
 
@@ -16,9 +17,9 @@ export interface PlatformDriver {
 }
 
 /** Module parameters as given by the platform file / manifest defaults (module_param). */
-let moduleParams: Readonly<Record<string, unknown>> = {};
 export function module_param<T>(name: string, fallback: T): T {
-  return (name in moduleParams ? moduleParams[name] : fallback) as T;
+  const params = moduleParams();
+  return (name in params ? params[name] : fallback) as T;
 }
 
 /** The matched of_device_id entry's data (of_device_get_match_data). */
@@ -33,15 +34,18 @@ export function of_device_get_match_data(drv: PlatformDriver, pdev: PlatformDevi
 
 export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () => number | void; exit?: () => void } = {}): DriverModule {
   const bound = new Map<number, PlatformDevice>();
+  let env: DriverEnv | null = null;
+  const enter = (): DriverEnv => { setDriverEnv(env!); return env!; };
   return {
     name: drv.driver.name,
-    init(env, params) {
-      setDriverEnv(env);
-      moduleParams = params;
+    init(e, params) {
+      env = e;
+      setModuleParams(e, params);
+      enter();
       return hooks.init?.();
     },
     async probe(handle: DeviceHandle) {
-      const pdev = new PlatformDevice(driverEnv(), handle);
+      const pdev = new PlatformDevice(enter(), handle);
       const r = await drv.probe(pdev);
       if (r !== 0) { await devres_release_all(pdev.dev); return r; }
       bound.set(handle.binding, pdev);
@@ -50,10 +54,11 @@ export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () =
     async remove(handle: DeviceHandle) {
       const pdev = bound.get(handle.binding);
       if (!pdev) return;
+      enter();
       bound.delete(handle.binding);
       await drv.remove?.(pdev);
       await devres_release_all(pdev.dev);
     },
-    exit() { hooks.exit?.(); },
+    exit() { enter(); hooks.exit?.(); },
   };
 }

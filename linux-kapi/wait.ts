@@ -42,9 +42,10 @@ export async function wait_event_interruptible(wq: WaitQueueHead, cond: () => bo
   return 0;
 }
 
-/** Resolves with the remaining jiffies-ish ms (>0) if `cond()` held, 0 on timeout. */
+/** Resolves with the ms left (at least 1) if `cond()` held in time, 0 on timeout (Linux: jiffies left). */
 export async function wait_event_interruptible_timeout(wq: WaitQueueHead, cond: () => boolean, timeoutMs: number): Promise<number> {
-  return (await wq.sleep(cond, timeoutMs)) ? 1 : 0;
+  const end = performance.now() + timeoutMs;
+  return (await wq.sleep(cond, timeoutMs)) ? Math.max(1, Math.ceil(end - performance.now())) : 0;
 }
 
 export const wake_up = (wq: WaitQueueHead): void => wq.wake();

@@ -9,7 +9,7 @@ export default class Bind extends AttachCommand {
   };
   static override description = 'Matches (or uses DRIVER), starts the driver container and probes; the device\'s nodes appear under /dev.';
   static override enableJsonFlag = true;
-  static override examples = ['<%= config.bin %> bind uart0', '<%= config.bin %> bind uart0 ns16550'];
+  static override examples = ['<%= config.bin %> bind echo0', '<%= config.bin %> bind echo0 hmecho'];
   static override summary = 'Bind a device to a driver.';
 
   async run() {

@@ -9,10 +9,10 @@ import { jsonData, writeStdout } from '../lib/bytes.js';
 const EOF_RETRY_MS = 250;
 
 export default class Cat extends AttachCommand {
-  static override args = { path: Args.string({ required: true, description: 'file in the VFS, e.g. /dev/echo0 or /proc/interrupts' }) };
+  static override args = { path: Args.string({ required: true, description: 'file in the VFS, e.g. /dev/hmecho or /proc/interrupts' }) };
   static override description = 'Reads until end of file, or until the device has nothing more (non-blocking). With --follow, waits for more data and prints it as it arrives, until Ctrl-C.';
   static override enableJsonFlag = true;
-  static override examples = ['<%= config.bin %> cat /proc/interrupts', '<%= config.bin %> cat -f /dev/echo0', '<%= config.bin %> cat /dev/echo0 --json'];
+  static override examples = ['<%= config.bin %> cat /proc/interrupts', '<%= config.bin %> cat -f /dev/hmecho', '<%= config.bin %> cat /dev/hmecho --json'];
   static override flags = {
     follow: Flags.boolean({ char: 'f', description: 'keep reading (blocking) until Ctrl-C', exclusive: ['json'] }),
   };

@@ -6,15 +6,15 @@ import { formatIoctlResult, parseArgValues, parseCmd } from '../lib/ioctl-args.j
 
 export default class Ioctl extends AttachCommand {
   static override args = {
-    path: Args.string({ required: true, description: 'device node, e.g. /dev/echo0' }),
+    path: Args.string({ required: true, description: 'device node, e.g. /dev/hmecho' }),
     cmd: Args.string({ required: true, description: 'declared ioctl name (e.g. HMECHO_IOC_GET_COUNT) or command number (0x...)' }),
   };
   static override description = `ARGS are integers (decimal, 0x, 0b, 0o; negative after "--") packed little-endian per the ioctl's declared format, e.g. "u64,u64"; an undeclared ioctl takes one integer. --hex passes the argument buffer as raw bytes instead. Prints ret and the argument buffer after the call, decoded per the format.`;
   static override enableJsonFlag = true;
   static override examples = [
-    '<%= config.bin %> ioctl /dev/echo0 HMECHO_IOC_GET_COUNT',
-    '<%= config.bin %> ioctl /dev/echo0 HMECHO_IOC_ADD 2 3',
-    '<%= config.bin %> ioctl /dev/echo0 0x80044501 --json',
+    '<%= config.bin %> ioctl /dev/hmecho HMECHO_IOC_GET_COUNT',
+    '<%= config.bin %> ioctl /dev/hmecho HMECHO_IOC_SET_SIZE 8192',
+    '<%= config.bin %> ioctl /dev/hmecho 0x80044501 --json',
   ];
   static override flags = {
     hex: Flags.string({ description: 'raw argument bytes in hex (instead of ARGS)', helpValue: 'DATA' }),

@@ -20,7 +20,7 @@ export default class Run extends Command {
   static override description = `Boots the machine and the kernel, binds drivers in their driver containers, prints a boot report and serves the control socket that the other commands attach to. Runs until Ctrl-C, SIGTERM or \`hmdrv stop\`, then unbinds everything and exits 0.`;
   static override examples = [
     '<%= config.bin %> run',
-    '<%= config.bin %> run samples/platforms/echo.json --ic ic2',
+    '<%= config.bin %> run samples/platforms/tick.platform.json --ic ic2',
     '<%= config.bin %> run --socket /tmp/hm.sock --quiet',
   ];
   static override flags = {

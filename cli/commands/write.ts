@@ -6,15 +6,15 @@ import { parseHex } from '../lib/bytes.js';
 
 export default class Write extends AttachCommand {
   static override args = {
-    path: Args.string({ required: true, description: 'file in the VFS, e.g. /dev/echo0' }),
+    path: Args.string({ required: true, description: 'file in the VFS, e.g. /dev/hmecho' }),
     data: Args.string({ description: 'the data (a string; hex with --hex)' }),
   };
   static override description = 'Writes DATA exactly as given (no newline unless --newline), hex bytes with --hex, or the content of a local file with --file.';
   static override enableJsonFlag = true;
   static override examples = [
-    '<%= config.bin %> write /dev/echo0 hello --newline',
-    '<%= config.bin %> write /dev/echo0 --hex "de ad be ef"',
-    '<%= config.bin %> write /dev/echo0 --file ./payload.bin',
+    '<%= config.bin %> write /dev/hmecho hello --newline',
+    '<%= config.bin %> write /dev/hmecho --hex "de ad be ef"',
+    '<%= config.bin %> write /dev/hmecho --file ./payload.bin',
   ];
   static override flags = {
     file: Flags.file({ char: 'F', description: 'read the data from this local file', exists: true, exclusive: ['hex'] }),
@@ -27,7 +27,7 @@ export default class Write extends AttachCommand {
   async run() {
     const { args, flags } = await this.parse(Write);
     if (flags.file === undefined && args.data === undefined) {
-      this.error('give DATA or --file', { exit: 2, suggestions: ['hmdrv write /dev/echo0 hello', 'hmdrv write /dev/echo0 --file ./data.bin'] });
+      this.error('give DATA or --file', { exit: 2, suggestions: ['hmdrv write /dev/hmecho hello', 'hmdrv write /dev/hmecho --file ./data.bin'] });
     }
     let data: Buffer;
     try {

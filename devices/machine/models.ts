@@ -9,6 +9,7 @@ import type { IrqLine } from '../core/irq.js';
 import type { PhysicalMemory } from '../core/phys-mem.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { TickDevice } from '../demo/tick.model.js';
+import { BochsDisplay, type BochsParams } from '../display/bochs.model.js';
 
 export interface ModelContext {
   name: string;
@@ -24,6 +25,7 @@ export type ModelFactory = (ctx: ModelContext) => DeviceModel;
 
 const registry = new Map<string, ModelFactory>([
   ['tick', (c) => new TickDevice({ dma: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log })],
+  ['bochs-display', (c) => new BochsDisplay({ name: c.name, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: c.params as Partial<BochsParams> })],
 ]);
 
 export function registerModel(name: string, factory: ModelFactory): void {

@@ -162,7 +162,7 @@ function hmecho_poll(filp: File): number {
 async function hmecho_mmap(filp: File, vma: VmAreaStruct): Promise<number> {
   const e = echoOf(filp);
   if (vma.vm_end - vma.vm_start > MAILBOX_BYTES || vma.vm_pgoff !== 0) return -EINVAL;
-  e.mailbox ??= await alloc_shared_pages(MAILBOX_BYTES);
+  e.mailbox ??= await alloc_shared_pages(MAILBOX_BYTES, filp);
   return remap_shared(vma, e.mailbox);
 }
 

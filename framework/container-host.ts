@@ -47,6 +47,11 @@ export interface KernelServices {
   freeIrq(container: string, line: number): number;
   /** The container's handler for `line` returned: re-evaluate the (level-triggered) line. */
   eoi(container: string, line: number): void;
+  /** Allocates `size` bytes of physical memory for a binding's device and grants it DMA access. */
+  dmaAlloc(container: string, binding: number, size: number, dir: number): Promise<{ status: number; addr: number }>;
+  dmaFree(container: string, binding: number, addr: number): Promise<number>;
+  /** The machine's physical memory (for mapping DMA buffers into containers), if there is a machine. */
+  physicalMemory(): { buffer: SharedArrayBuffer; fd: number } | null;
 }
 
 /** The container's MMIO port memory (see devices/machine): a ring pair to the machine thread. */

@@ -103,6 +103,17 @@ export interface MmioAccess {
   write(addr: number, value: number, size?: 1 | 2 | 4): boolean;
 }
 
+export type DmaDirection = 'to-device' | 'from-device' | 'bidirectional';
+
+/** Coherent DMA memory: `addr` is what the device is given, the bytes are what the CPU sees. */
+export interface DmaBuffer {
+  /** Bus address (dma_addr_t). */
+  readonly addr: number;
+  readonly size: number;
+  /** The CPU view: exactly the allocated pages, shared with the machine. */
+  readonly bytes: Uint8Array;
+}
+
 /** Upcalls from a driver into the kernel. */
 export interface DriverEnv {
   /** The container's isolation class, for diagnostics only: drivers must not depend on it. */
@@ -119,6 +130,9 @@ export interface DriverEnv {
   /** Allocates memory shared with the kernel (mmap-able by callers). */
   allocShared(size: number): Promise<SharedRegion>;
   freeShared(region: number): Promise<void>;
+  /** Allocates DMA memory the device may access in direction `dir` (granted in its IOMMU). */
+  dmaAlloc(binding: number, size: number, dir: DmaDirection): Promise<DmaBuffer>;
+  dmaFree(binding: number, addr: number): Promise<void>;
   /** MMIO access to the windows of this container's devices; null when the platform has no machine models. */
   readonly mmio: MmioAccess | null;
   /**

@@ -15,3 +15,4 @@ export * from './module.js';
 export * from './mm.js';
 export * from './io.js';
 export * from './interrupt.js';
+export * from './dma.js';

@@ -15,6 +15,7 @@ import type { IsolationClass } from '../framework/platform/types.js';
 
 const PLATFORM = fileURLToPath(new URL('../../samples/platforms/tick.platform.json', import.meta.url));
 const GET_COUNT = 0x80045401; // _IOR('T', 1, 4)
+const DMA_COUNT = 0x80045402; // _IOR('T', 2, 4)
 
 for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
   describe(`hmtick on the tick model in ${ic}`, () => {
@@ -36,6 +37,16 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
       await fh.close();
       const m = /40:\s+(\d+)/.exec(await k.vfs.readFile('/proc/interrupts', { encoding: 'utf8' }) as string);
       assert.ok(m && Number(m[1]) >= 2);
+    });
+
+    it('lets the device DMA into a coherent buffer mapped into the container', async () => {
+      const fh = await k.vfs.open('/dev/hmtick', O.RDONLY);
+      const out = Buffer.alloc(4);
+      const before = Buffer.alloc(4);
+      await fh.ioctl(GET_COUNT, before);
+      await fh.ioctl(DMA_COUNT, out);
+      assert.ok(out.readUInt32LE() >= before.readUInt32LE() && out.readUInt32LE() > 0, `dma ${out.readUInt32LE()} vs ${before.readUInt32LE()}`);
+      await fh.close();
     });
 
     it('resets the device and re-probes after the driver container dies', async () => {

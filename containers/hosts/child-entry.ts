@@ -11,7 +11,7 @@ import { Op } from '../ipc/ops.js';
 import { channelBytes } from '../ipc/channel.js';
 import { runContainer, type ContainerBoot } from '../runtime/container-main.js';
 
-const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage' | 'mmio'>
+const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage' | 'mmio' | 'mapDma'>
   & { capacity: number; pageBytes: number; mmio?: { capacity: number; bytes: number } };
 const n = native();
 
@@ -27,6 +27,8 @@ runContainer({
     closeSync(fd);
     return { status: r.status, buffer: r.status < 0 ? null : buffer };
   },
+  // fd 6 is physical memory: the child maps exactly the pages it was allocated, nothing else.
+  mapDma: async (addr, size) => (boot.mmio ? new Uint8Array(n.mapFd(6, size, addr)) : null),
   exit: (code) => { process.exit(code); },
 });
 // stdin is a pipe from the kernel: when the kernel goes away, so do we (no orphaned drivers).

@@ -30,7 +30,8 @@ export class ChildProcessHost extends RpcHost {
       mmio: this.opts.mmio && { capacity: this.opts.mmio.capacity, bytes: this.opts.mmio.buffer.byteLength },
     };
     const fds: (number | 'pipe' | 'inherit')[] = ['pipe', 'inherit', 'inherit', this.mem.fd!, this.page.fd];
-    if (this.opts.mmio?.fd !== undefined) fds.push(this.opts.mmio.fd); // fd 5: the MMIO port
+    const phys = this.opts.services.physicalMemory();
+    if (this.opts.mmio?.fd !== undefined && phys) fds.push(this.opts.mmio.fd, phys.fd); // fd 5: MMIO port, fd 6: physical memory
     const child = spawn(process.execPath, ['--max-old-space-size=256', ENTRY, JSON.stringify(boot)], { stdio: fds });
     this.child = child;
     child.stdin?.on('error', () => { /* child gone; exit handler reports it */ });

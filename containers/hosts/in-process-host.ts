@@ -133,6 +133,12 @@ export class InProcessHost implements IContainerHost {
       requestIrq: async (binding, line) => up(svc.requestIrq(id, binding, line)),
       freeIrq: async (line) => up(svc.freeIrq(id, line)),
       eoi: (line) => svc.eoi(id, line),
+      dmaAlloc: async (binding, size, dir) => {
+        const r = up(await svc.dmaAlloc(id, binding, size, dir));
+        const phys = svc.physicalMemory();
+        return { status: r.status, addr: r.addr, bytes: r.status < 0 || !phys ? null : new Uint8Array(phys.buffer, r.addr, size) };
+      },
+      dmaFree: (binding, addr) => svc.dmaFree(id, binding, addr),
     };
   }
 }

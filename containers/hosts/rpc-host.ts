@@ -110,6 +110,9 @@ export abstract class RpcHost implements IContainerHost {
     };
   }
 
+  /** IC1 posts the DMA page window to the worker; IC2 children map it themselves. */
+  protected dmaMapped(_addr: number, _size: number): void {}
+
   /** IC1: the worker posts region buffers through its MessagePort. */
   protected regionPosted(region: number, buffer: SharedArrayBuffer): void {
     const w = this.regionWaiters.get(region);
@@ -131,6 +134,14 @@ export abstract class RpcHost implements IContainerHost {
       case Op.FREE_REGION: return reply(svc.freeRegion(id, m.a0));
       case Op.REQUEST_IRQ: return reply(svc.requestIrq(id, m.a0, m.a1));
       case Op.FREE_IRQ: return reply(svc.freeIrq(id, m.a0));
+      case Op.DMA_ALLOC: {
+        const binding = m.a0, size = m.a1, dir = m.a3;
+        return svc.dmaAlloc(id, binding, size, dir).then((r) => {
+          if (r.status >= 0) this.dmaMapped(r.addr, size);
+          return reply(r.status, null, r.addr);
+        });
+      }
+      case Op.DMA_FREE: return svc.dmaFree(id, m.a0, m.a1).then((s) => reply(s));
       default: return reply(-38);
     }
   }

@@ -8,8 +8,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Op } from '../ipc/ops.js';
 import { runContainer, type ContainerBoot } from '../runtime/container-main.js';
 
-type Data = Omit<ContainerBoot, 'allocRegion' | 'exit'>;
+type Data = Omit<ContainerBoot, 'allocRegion' | 'exit' | 'mapDma'>;
 const data = workerData as Data;
+
+/** DMA page windows posted by the kernel, keyed by bus address (they may beat the reply). */
+const dmaPosted = new Map<number, SharedArrayBuffer>();
+const dmaWaiting = new Map<number, (b: SharedArrayBuffer) => void>();
+parentPort!.on('message', (m: { type?: string; addr?: number; buffer?: SharedArrayBuffer }) => {
+  if (m?.type !== 'dma' || m.addr === undefined || !m.buffer) return;
+  const w = dmaWaiting.get(m.addr);
+  if (w) { dmaWaiting.delete(m.addr); w(m.buffer); } else dmaPosted.set(m.addr, m.buffer);
+});
 
 runContainer({
   ...data,
@@ -18,6 +27,14 @@ runContainer({
     parentPort!.postMessage({ type: 'region', region, buffer });
     const r = await ep.request(Op.REGION, region, size);
     return { status: r.status, buffer: r.status < 0 ? null : buffer };
+  },
+  mapDma: (addr) => {
+    const have = dmaPosted.get(addr);
+    if (have) { dmaPosted.delete(addr); return Promise.resolve(new Uint8Array(have)); }
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { dmaWaiting.delete(addr); resolve(null); }, 5_000);
+      dmaWaiting.set(addr, (b) => { clearTimeout(t); resolve(new Uint8Array(b)); });
+    });
   },
   exit: (code) => { process.exit(code); },
 });

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ContainerStartOptions } from '../../framework/container-host.js';
 import { RpcHost, HEARTBEAT_MS } from './rpc-host.js';
+import { native } from '../../devices/native/index.js';
 import type { KernelPage } from '../../devices/ipc/kernel-page.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -43,6 +44,13 @@ export class WorkerHost extends RpcHost {
       w.once('online', () => resolve());
       w.once('error', reject);
     });
+  }
+
+  /** Posts an alias of exactly the allocated pages: the worker sees nothing else of memory. */
+  protected override dmaMapped(addr: number, size: number): void {
+    const phys = this.opts.services.physicalMemory();
+    if (!phys || !this.worker) return;
+    this.worker.postMessage({ type: 'dma', addr, buffer: native().mapFd(phys.fd, size, addr) });
   }
 
   protected terminate(): void {

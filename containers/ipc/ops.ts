@@ -37,13 +37,16 @@
  *   HEARTBEAT      (notify) the runtime is alive (watchdog)
  *   FAULT          (notify) driver code threw: payload = where + stack; the kernel restarts us
  *   EOI            (notify) a0 = line: the IRQ handler returned (level re-check)
+ *   DMA_ALLOC      a0 = binding, a1 = size, a3 = dir -> a1 = bus address (IC1: the page window
+ *                  arrives by postMessage; IC2: the child maps it from the physical-memory fd)
+ *   DMA_FREE       a0 = binding, a1 = bus address
  */
 export const Op = {
   PING: 1, INIT: 2, PROBE: 3, REMOVE: 4, OPEN: 5, RELEASE: 6, READ: 7, WRITE: 8, IOCTL: 9,
   POLL: 10, MMAP: 11, LLSEEK: 12, FSYNC: 13, ATTR_SHOW: 14, ATTR_STORE: 15, IRQ: 16, EXIT: 17,
   LOG: 100, REGISTER_NODE: 101, UNREGISTER_NODE: 102, POLL_NOTIFY: 103, ADD_ATTR: 104,
   REMOVE_ATTR: 105, REGION: 106, FREE_REGION: 107, REQUEST_IRQ: 108, FREE_IRQ: 109, HEARTBEAT: 110,
-  FAULT: 111, EOI: 112,
+  FAULT: 111, EOI: 112, DMA_ALLOC: 113, DMA_FREE: 114,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -24,6 +24,8 @@ export interface ContainerBoot {
   mmio?: { buffer: SharedArrayBuffer; capacity: number; signal: SignalKind };
   maxSpinners: number;
   heartbeatMs: number;
+  /** Class-specific mapping of DMA pages the kernel allocated at bus address `addr`. */
+  mapDma: (addr: number, size: number) => Promise<Uint8Array | null>;
   /** Class-specific shared-memory allocation (SAB posted to the kernel, or a memfd). */
   allocRegion: (ep: Endpoint, region: number, size: number) => Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
   exit: (code: number) => void;
@@ -43,7 +45,7 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
     onNotify: (m) => { if (m.op === Op.IRQ) runtime.irq(m.a0); },
     onCorrupt: () => shutdown(71),
   });
-  const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size));
+  const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size), boot.mapDma);
   const mmio = boot.mmio ? new MmioPort(boot.mmio, budget, `${boot.id}-mmio`) : null;
   runtime = new DriverRuntime(boot.isolation, link, (err, where) => {
     const text = `${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;

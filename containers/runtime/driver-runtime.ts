@@ -33,6 +33,9 @@ export interface KernelLink {
   freeIrq(line: number): Promise<number>;
   /** The handler for `line` ran: let the kernel re-check the level. */
   eoi(line: number): void;
+  /** DMA memory: class-specific mapping of the pages the kernel allocated. */
+  dmaAlloc(binding: number, size: number, dir: number): Promise<{ status: number; addr: number; bytes: Uint8Array | null }>;
+  dmaFree(binding: number, addr: number): Promise<number>;
 }
 
 type Maybe<T> = T | Promise<T>;
@@ -239,6 +242,13 @@ export class DriverRuntime {
         this.irqs.set(line, handler);
       },
       freeIrq: async (line) => { this.irqs.delete(line); await link.freeIrq(line); },
+      dmaAlloc: async (binding, size, dir) => {
+        const d = ['to-device', 'from-device', 'bidirectional'].indexOf(dir);
+        const r = await link.dmaAlloc(binding, size, d < 0 ? 2 : d);
+        if (r.status < 0 || !r.bytes) throw Object.assign(new Error(`dmaAlloc(${size}): ${r.status}`), { errno: r.status < 0 ? r.status : -12 });
+        return { addr: r.addr, size, bytes: r.bytes };
+      },
+      dmaFree: async (binding, addr) => { await link.dmaFree(binding, addr); },
     };
   }
 

@@ -47,7 +47,8 @@ export function serveDowncall(rt: DriverRuntime, m: Message, onExit: () => void)
 
 /** Upcalls over the channel. `allocRegion` is class-specific and supplied by the entry. */
 export function rpcKernelLink(ep: Endpoint,
-  allocRegion: (region: number, size: number) => Promise<{ status: number; buffer: SharedArrayBuffer | null }>): KernelLink {
+  allocRegion: (region: number, size: number) => Promise<{ status: number; buffer: SharedArrayBuffer | null }>,
+  mapDma: (addr: number, size: number) => Promise<Uint8Array | null>): KernelLink {
   return {
     log: (level: LogLevel, binding, message) => ep.notify(Op.LOG, level, binding, 0, 0, textBytes(message)),
     registerNode: async (binding, node, spec: NodeSpec) => {
@@ -63,5 +64,12 @@ export function rpcKernelLink(ep: Endpoint,
     requestIrq: async (binding, line) => (await ep.request(Op.REQUEST_IRQ, binding, line)).status,
     freeIrq: async (line) => (await ep.request(Op.FREE_IRQ, line)).status,
     eoi: (line) => ep.notify(Op.EOI, line),
+    dmaAlloc: async (binding, size, dir) => {
+      const r = await ep.request(Op.DMA_ALLOC, binding, size, 0, dir);
+      if (r.status < 0) return { status: r.status, addr: 0, bytes: null };
+      const bytes = await mapDma(r.a1, size);
+      return { status: bytes ? 0 : -14, addr: r.a1, bytes };
+    },
+    dmaFree: async (binding, addr) => (await ep.request(Op.DMA_FREE, binding, addr)).status,
   };
 }

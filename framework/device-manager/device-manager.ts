@@ -205,7 +205,7 @@ export class DeviceManager {
   private newBinding(dev: DeviceRecord, c: ContainerRecord): BindingRecord {
     const scope = new DisposableStore(`binding ${c.driver.name}:${dev.spec.name}`);
     const di = this.o.di.createChildContainer();
-    const b: BindingRecord = { id: this.nextBinding++, device: dev, container: c, scope, di, nodes: new Map() };
+    const b: BindingRecord = { id: this.nextBinding++, device: dev, container: c, scope, di, nodes: new Map(), dma: new Map() };
     scope.add(toDisposable(() => di.dispose()));
     c.bindings.set(b.id, b);
     dev.binding = b;
@@ -417,6 +417,30 @@ export class DeviceManager {
         return this.o.irq.free(line, cid);
       },
       eoi: (_cid, line) => this.o.irq.eoi(line),
+      physicalMemory: () => (this.o.machine ? { buffer: this.o.machine.memory.buffer, fd: this.o.machine.memory.fd! } : null),
+      dmaAlloc: async (cid, binding, size, dir) => {
+        const b = this.bindingOf(cid, binding);
+        const m = this.o.machine;
+        if (!b || !m) return { status: -Errno.ENODEV, addr: 0 };
+        if (!Number.isInteger(size) || size <= 0 || size > m.memory.size / 2) return { status: -Errno.EINVAL, addr: 0 };
+        const a = m.memory.alloc(size, 4096, `${cid}/${b.device.spec.name}`);
+        if (!a) return { status: -Errno.ENOMEM, addr: 0 };
+        const dirName = (['to-device', 'from-device', 'bidirectional'] as const)[dir] ?? 'bidirectional';
+        const s = await m.grantDma(b.device.spec.name, a.addr, a.size, dirName);
+        if (s < 0) { m.memory.free(a.addr); return { status: s, addr: 0 }; }
+        const release = toDisposable(async () => { b.dma.delete(a.addr); await m.revokeDma(b.device.spec.name, a.addr); m.memory.free(a.addr); });
+        b.dma.set(a.addr, release);
+        b.scope.add(release);
+        return { status: 0, addr: a.addr };
+      },
+      dmaFree: async (cid, binding, addr) => {
+        const b = this.bindingOf(cid, binding);
+        const r = b?.dma.get(addr);
+        if (!b || !r) return -Errno.EINVAL;
+        b.scope.delete(r);
+        await r.dispose();
+        return 0;
+      },
     };
   }
 

@@ -37,6 +37,8 @@ export interface BindingRecord {
   /** Child DI container of the binding (its services are ContainerScoped). */
   di: DependencyContainer;
   nodes: Map<number, NodeRecord>;
+  /** DMA buffers by bus address, with their release (revoke grant, free pages). */
+  dma: Map<number, { dispose(): void | Promise<void> }>;
 }
 
 export interface DeviceRecord {

@@ -5,18 +5,21 @@
  *
  * /dev/hmtick: read() waits for the next tick and returns "<count>\n"; poll() reports POLLIN
  * when a tick arrived since the file's last read; ioctl HMTICK_IOC_GET_COUNT reads the device's
- * COUNT register.
+ * COUNT register; HMTICK_IOC_DMA_COUNT has the device DMA its counter into a coherent buffer
+ * and returns what arrived there.
  */
 import {
   _IOR, copy_to_user, dev_err, dev_info, dev_err_probe, devm_add_action_or_reset, devm_ioremap_resource, devm_request_irq,
   EFAULT, ENODEV, ENOTTY, IORESOURCE_MEM, init_waitqueue_head, IRQ_HANDLED, IRQ_NONE, IS_ERR, misc_deregister,
   misc_register, MISC_DYNAMIC_MINOR, module_platform_driver, of_property_read_u32, platform_get_irq,
   platform_get_resource, poll_wait, POLLIN, POLLRDNORM, readl, wait_event_interruptible, wake_up_interruptible, writel,
+  readl_poll_timeout, dma_set_mask_and_coherent, DMA_BIT_MASK, dmam_alloc_coherent, EIO, ENOMEM, type CoherentBuffer,
   type File, type FileOperations, type IoMem, type MiscDevice, type PlatformDevice, type UserPtr, type WaitQueueHead,
 } from '../../linux-kapi/index.js';
 import { TICK_REGS } from '../../devices/demo/tick.regs.js';
 
 export const HMTICK_IOC_GET_COUNT = _IOR('T', 1, 4);
+export const HMTICK_IOC_DMA_COUNT = _IOR('T', 2, 4);
 
 const R = TICK_REGS.offsets;
 const B = TICK_REGS.bits;
@@ -24,6 +27,7 @@ const B = TICK_REGS.bits;
 interface Tick {
   misc: MiscDevice;
   base: IoMem;
+  dma: CoherentBuffer;
   ticks: number;
   wq: WaitQueueHead;
 }
@@ -64,12 +68,24 @@ const hmtick_fops: FileOperations = {
     poll_wait(filp, t.wq, null);
     return t.ticks !== seen.get(filp) ? POLLIN | POLLRDNORM : 0;
   },
-  unlocked_ioctl: (filp, cmd, arg) => {
+  unlocked_ioctl: async (filp, cmd, arg) => {
     const t = filp.private_data as Tick;
-    if (cmd !== HMTICK_IOC_GET_COUNT || typeof arg === 'number') return -ENOTTY;
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, readl(t.base, R.COUNT), true);
-    return copy_to_user(arg, b) ? -EFAULT : 0;
+    if (typeof arg === 'number') return -ENOTTY;
+    if (cmd === HMTICK_IOC_GET_COUNT) {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, readl(t.base, R.COUNT), true);
+      return copy_to_user(arg, b) ? -EFAULT : 0;
+    }
+    if (cmd === HMTICK_IOC_DMA_COUNT) {
+      t.dma.cpu_addr.fill(0);
+      writel(B.IS.DMA_DONE | B.IS.DMA_ERR, t.base, R.IS);
+      writel(t.dma.dma_handle, t.base, R.DMA_ADDR);
+      writel(B.DMA_GO.GO, t.base, R.DMA_GO);
+      const [err, is] = await readl_poll_timeout(t.base, R.IS, (v) => (v & (B.IS.DMA_DONE | B.IS.DMA_ERR)) !== 0, 100, 100_000);
+      if (err || is & B.IS.DMA_ERR) return -EIO;
+      return copy_to_user(arg, t.dma.cpu_addr.subarray(0, 4)) ? -EFAULT : 0;
+    }
+    return -ENOTTY;
   },
 };
 
@@ -85,7 +101,10 @@ async function hmtick_probe(pdev: PlatformDevice): Promise<number> {
   const irq = platform_get_irq(pdev, 0);
   if (irq < 0) return dev_err_probe(dev, irq, 'no IRQ');
   const [err, period] = of_property_read_u32(dev, 'period-us');
-  const t: Tick = { misc: { minor: MISC_DYNAMIC_MINOR, name: 'hmtick', fops: hmtick_fops, parent: dev, mode: 0o444 }, base, ticks: 0, wq: init_waitqueue_head() };
+  if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32))) return -EIO;
+  const dma = await dmam_alloc_coherent(dev, 4096);
+  if (!dma) return -ENOMEM;
+  const t: Tick = { misc: { minor: MISC_DYNAMIC_MINOR, name: 'hmtick', fops: hmtick_fops, parent: dev, mode: 0o444 }, base, dma, ticks: 0, wq: init_waitqueue_head() };
   writel(0, base, R.CTRL);
   writel(0xffffffff, base, R.IS);
   writel(err ? 10_000 : period, base, R.PERIOD_US);

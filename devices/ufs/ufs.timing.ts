@@ -20,6 +20,7 @@
  * has many dies), then occupies the device for max(bytes / bandwidth, 1 / IOPS); those service
  * slots are serialised. So QD1 4 KiB read ≈ 70 + 10 µs, QD32 reaches the IOPS / bandwidth caps.
  */
+import type { Cancel, Scheduler } from '../core/scheduler.js';
 
 export interface UfsTiming {
   /** Overhead of a media command (READ/WRITE/SYNC/UNMAP) before its data moves, ns. */
@@ -113,6 +114,38 @@ export class MediaTimeline {
     const bw = read ? this.t.readBytesPerSec : this.t.writeBytesPerSec;
     const iops = read ? this.t.readIops : this.t.writeIops;
     return ns(Math.max((cost.bytes * 1e9) / bw, 1e9 / iops));
+  }
+}
+
+/**
+ * Scheduler calls that remember what one model queued, so the model can cancel exactly its own
+ * events (the Scheduler may be shared by several devices, so `cancelAll` is not an option).
+ */
+export class OwnedTimers {
+  private readonly live = new Set<Cancel>();
+
+  constructor(private readonly sched: Scheduler) {}
+
+  at(t: bigint, fn: () => void): Cancel {
+    const c: Cancel = this.sched.at(t, () => { this.live.delete(c); fn(); });
+    this.live.add(c);
+    return () => { if (this.live.delete(c)) c(); };
+  }
+
+  after(delayNs: number, fn: () => void): Cancel {
+    return this.at(this.sched.now() + ns(delayNs), fn);
+  }
+
+  /** A bottom half: runs after the current MMIO access returns. */
+  defer(fn: () => void): Cancel {
+    const c: Cancel = this.sched.defer(() => { this.live.delete(c); fn(); });
+    this.live.add(c);
+    return () => { if (this.live.delete(c)) c(); };
+  }
+
+  cancelAll(): void {
+    for (const c of this.live) c();
+    this.live.clear();
   }
 }
 

@@ -60,6 +60,11 @@ export interface EndpointOptions {
   idleSpin?: boolean;
   /** Called when the peer corrupts the ring: the channel is unusable from then on. */
   onCorrupt?: (err: Error) => void;
+  /**
+   * Handlers get their own copy of each message by default (the reader reuses one object).
+   * Hot paths whose handlers are synchronous and keep nothing may set this false.
+   */
+  copyMessages?: boolean;
 }
 
 interface Pending {
@@ -97,12 +102,14 @@ export class Endpoint {
   private sleeping = 0;
   private rearmPending = false;
   private readonly rxReady = (): boolean => !this.rx.isEmpty();
+  private readonly copy: boolean;
 
   constructor(private readonly opts: EndpointOptions) {
     this.tx = opts.tx;
     this.rx = opts.rx;
     this.signal = opts.signal;
     this.budget = opts.budget;
+    this.copy = opts.copyMessages !== false;
   }
 
   get name(): string { return this.opts.name; }
@@ -307,14 +314,14 @@ export class Endpoint {
       }
       case KIND_NOTIFY:
         this.stats.notificationsReceived++;
-        this.opts.onNotify({ ...m }); // the reader reuses `m`; handlers may keep theirs past an await
+        this.opts.onNotify(this.copy ? { ...m } : m); // the reader reuses `m`; handlers may keep theirs past an await
         return;
       case KIND_REQUEST: {
         this.stats.served++;
         const id = m.id;
         let r: Reply | Promise<Reply>;
         try {
-          r = this.opts.onRequest({ ...m });
+          r = this.opts.onRequest(this.copy ? { ...m } : m);
         } catch {
           r = reply(-EIO);
         }

@@ -31,7 +31,14 @@ interface Boot {
 }
 
 interface Window { base: number; size: number; region: MmioRegionSpec; device: string }
-interface Port { id: number; ep: Endpoint; grants: { base: number; size: number }[]; faults: number }
+interface Port {
+  id: number;
+  ep: Endpoint;
+  grants: { base: number; size: number }[];
+  faults: number;
+  /** The window of the last access that hit: consecutive accesses mostly go to one device. */
+  last: Window | null;
+}
 
 const boot = workerData as Boot;
 const budget = new SpinBudget(new Int32Array(boot.kernelPage), boot.maxSpinners);
@@ -60,7 +67,7 @@ function endpointOver(mem: { buffer: SharedArrayBuffer; capacity: number }, name
   const down = new Ring(mem.buffer, 0, mem.capacity);
   const up = new Ring(mem.buffer, ringBytes(mem.capacity), mem.capacity);
   return new Endpoint({
-    name, tx: up, rx: down, signal: signalFor(signal), budget,
+    name, tx: up, rx: down, signal: signalFor(signal), budget, copyMessages: false,
     onRequest: (m) => { kick(); return onRequest(m); },
     onNotify: (m) => { kick(); onNotify(m); },
   });
@@ -107,10 +114,19 @@ function mmioFault(p: Port, what: string, addr: number, size: number): void {
   log(4, `port ${p.id}: MMIO ${what} of ${size} bytes at 0x${addr.toString(16)} outside its mapped windows`);
 }
 
+/** The window `addr` decodes to, if this port was granted it; the last hit is tried first. */
+function resolve(p: Port, addr: number, size: number): Window | undefined {
+  const l = p.last;
+  if (l && addr >= l.base && addr + size <= l.base + l.size) return l;
+  const w = granted(p, addr, size) ? decode(addr) : undefined;
+  if (w && addr + size <= w.base + w.size) p.last = w;
+  return w;
+}
+
 function portRequest(p: Port, m: Message): Reply {
   if (m.op !== MOp.MMIO_READ) return reply(-38);
   const addr = m.a1, size = m.a3;
-  const w = granted(p, addr, size) ? decode(addr) : undefined;
+  const w = resolve(p, addr, size);
   if (!w) { mmioFault(p, 'read', addr, size); return reply(0, null, size >= 4 ? 0xffffffff : (1 << (size * 8)) - 1); }
   return reply(0, null, w.region.read(addr - w.base, size) >>> 0);
 }
@@ -118,7 +134,7 @@ function portRequest(p: Port, m: Message): Reply {
 function portNotify(p: Port, m: Message): void {
   if (m.op !== MOp.MMIO_WRITE) return;
   const addr = m.a1, size = m.a3;
-  const w = granted(p, addr, size) ? decode(addr) : undefined;
+  const w = resolve(p, addr, size);
   if (!w) { mmioFault(p, 'write', addr, size); return; }
   w.region.write(addr - w.base, size, m.a2 >>> 0);
 }
@@ -135,7 +151,7 @@ function controlRequest(m: Message): Reply {
     }
     case MOp.REVOKE_WINDOW: {
       const p = ports.get(m.a0);
-      if (p) p.grants = p.grants.filter((g) => g.base !== m.a1);
+      if (p) { p.grants = p.grants.filter((g) => g.base !== m.a1); p.last = null; }
       else early.set(m.a0, (early.get(m.a0) ?? []).filter((g) => g.base !== m.a1));
       return reply(0);
     }
@@ -174,7 +190,7 @@ function controlRequest(m: Message): Reply {
 
 parentPort!.on('message', (msg: { type: string; port: number; buffer: SharedArrayBuffer; capacity: number; signal: SignalKind }) => {
   if (msg.type !== 'port') return;
-  const port: Port = { id: msg.port, grants: early.get(msg.port) ?? [], faults: 0, ep: null as never };
+  const port: Port = { id: msg.port, grants: early.get(msg.port) ?? [], faults: 0, ep: null as never, last: null };
   early.delete(msg.port);
   port.ep = endpointOver(msg, `port${msg.port}`, msg.signal, (m) => portRequest(port, m), (m) => portNotify(port, m));
   ports.set(msg.port, port);

@@ -65,6 +65,16 @@ describe('hmdrv attach commands', () => {
     assert.match(ioctl.stdout, /--socket=PATH/);
   });
 
+  it('dmesg prints the kernel log with timestamps; --level filters; --json', async () => {
+    const [all, errs, json] = await Promise.all([
+      hmdrv('dmesg', '--socket', sock), hmdrv('dmesg', '--level', 'err', '-x', '--socket', sock), hmdrv('dmesg', '--json', '--socket', sock),
+    ]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^\[\s+0\.001000\] kernel: booting fake platform$/m);
+    assert.equal(errs.stdout.trim(), 'err    [    0.002000] ns16550 uart0: fake error');
+    assert.equal((JSON.parse(json.stdout) as unknown[]).length, 2);
+  });
+
   it('devices: --json parses; the table shows each section', async () => {
     const [json, table] = await Promise.all([hmdrv('devices', '--json', '--socket', sock), hmdrv('devices', '--socket', sock)]);
     assert.equal(json.code, 0, json.stderr);
@@ -166,6 +176,13 @@ describe('hmdrv run', () => {
       assert.equal(devices.code, 0, devices.stderr);
       const parsed = JSON.parse(devices.stdout) as { devices: unknown[]; drivers: unknown[]; containers: unknown[] };
       assert.ok(Array.isArray(parsed.devices) && parsed.devices.length > 0);
+      // The sample driver round trip, through the real kernel and a real container.
+      assert.equal((await hmdrv('write', '/dev/hmecho', 'through the stack', '--socket', runSock)).code, 0);
+      const cat = await hmdrv('cat', '/dev/hmecho', '--socket', runSock);
+      assert.equal(cat.stdout, 'through the stack');
+      const dmesg = await hmdrv('dmesg', '--socket', runSock);
+      assert.equal(dmesg.code, 0, dmesg.stderr);
+      assert.match(dmesg.stdout, /hmecho echo0: \/dev\/hmecho ready/);
       const stop = await hmdrv('stop', '--socket', runSock);
       assert.equal(stop.code, 0, stop.stderr);
       assert.equal(await exited, 0, stderr);

@@ -60,6 +60,17 @@ export interface ContainerInfo {
   lastError?: string;
 }
 
+/** One kernel log record (printk), as `dmesg` shows it. */
+export interface KernelLogRecord {
+  seq: number;
+  /** Seconds since boot. */
+  time: number;
+  /** 0 emerg … 7 debug. */
+  level: number;
+  source: string;
+  message: string;
+}
+
 export interface IKernel {
   readonly vfs: IVfs;
   readonly platform: PlatformSpec;
@@ -71,6 +82,10 @@ export interface IKernel {
   unbind(device: string): Promise<void>;
   /** The ioctl declarations of the driver behind a device node path, if any. */
   ioctlsFor(path: string): Promise<IoctlDecl[]>;
+  /** Kernel log records after `sinceSeq` (the ring keeps the most recent ones). */
+  dmesg(sinceSeq?: number): KernelLogRecord[];
+  /** Resolves when a record after `sinceSeq` exists, or after `timeoutMs`. */
+  waitLog(sinceSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Unbinds everything, stops containers, closes fds. */
   shutdown(): Promise<void>;
 }

@@ -52,6 +52,11 @@ export function createMethods(kernel: IKernel): Record<Exclude<MethodName, 'stop
       await kernel.bind(name, optStr(p, 'driver'));
       return device(name);
     },
+    dmesg: async (p, signal) => {
+      const since = optInt(p, 'since') ?? 0;
+      if (optBool(p, 'follow')) await kernel.waitLog(since, 25_000, signal);
+      return kernel.dmesg(since);
+    },
     unbind: async (p) => {
       const name = str(p, 'device');
       await kernel.unbind(name);

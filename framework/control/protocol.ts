@@ -15,7 +15,7 @@
  * @example
  * const line = encodeMessage({ id: 1, method: 'status', params: {} });
  */
-import type { ContainerInfo, DeviceInfo, DriverInfo } from '../kernel-api.js';
+import type { KernelLogRecord, ContainerInfo, DeviceInfo, DriverInfo } from '../kernel-api.js';
 
 /** Longest line either side accepts (16 MiB); longer lines are answered with EMSGSIZE. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -144,12 +144,14 @@ export interface ControlMethods {
   bind: { params: { device: string; driver?: string }; result: DeviceInfo | null };
   unbind: { params: { device: string }; result: DeviceInfo | null };
   stop: { params: Record<string, never>; result: { stopping: true } };
+  /** Log records after `since`; with `follow`, waits (up to 25 s) until there is at least one. */
+  dmesg: { params: { since?: number; follow?: boolean }; result: KernelLogRecord[] };
 }
 
 export type MethodName = keyof ControlMethods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
-  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop',
+  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg',
 ];
 
 /** One message as a line on the wire. */

@@ -2,7 +2,7 @@
  * @module kernel
  * The kernel facade: VFS, device manager, IRQ controller and log, behind IKernel.
  */
-import type { IKernel, DeviceInfo, DriverInfo, ContainerInfo } from '../kernel-api.js';
+import type { IKernel, DeviceInfo, DriverInfo, ContainerInfo, KernelLogRecord } from '../kernel-api.js';
 import type { IVfs } from '../vfs/api.js';
 import type { IoctlDecl, PlatformSpec } from '../platform/types.js';
 import type { DeviceManager } from '../device-manager/device-manager.js';
@@ -21,6 +21,18 @@ export class Kernel implements IKernel {
   containers(): ContainerInfo[] { return this.dm.containerInfo(); }
   bind(device: string, driver?: string): Promise<void> { return this.dm.bind(device, driver); }
   unbind(device: string): Promise<void> { return this.dm.unbind(device); }
+
+  dmesg(sinceSeq = 0): KernelLogRecord[] { return this.log.entries(sinceSeq); }
+
+  waitLog(sinceSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.log.entries(sinceSeq).length) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(t); off(); signal?.removeEventListener('abort', done); resolve(); };
+      const t = setTimeout(done, timeoutMs);
+      const off = this.log.subscribe(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
 
   async ioctlsFor(path: string): Promise<IoctlDecl[]> {
     const real = await this.vfs.realpath(path).catch(() => path);

@@ -58,11 +58,17 @@ export function createFakeKernel(vfs: IVfs = new Vfs()): FakeKernel {
     return d;
   };
 
+  const log = [
+    { seq: 1, time: 0.001, level: 6, source: 'kernel', message: 'booting fake platform' },
+    { seq: 2, time: 0.002, level: 3, source: 'ns16550 uart0', message: 'fake error' },
+  ];
   const kernel: FakeKernel = {
     vfs, platform, echo, readyMs: 12, shutdownCalls: 0,
     devices: () => structuredClone(devices),
     drivers: () => structuredClone(drivers),
     containers: () => structuredClone(containers),
+    dmesg: (since = 0) => log.filter((r) => r.seq > since),
+    waitLog: async () => undefined,
     async bind(name, driver) {
       const d = find(name);
       if (d.state === 'bound') throw new HmError('EBUSY', `${name} is already bound to ${d.driver}`, { suggestions: [`hmdrv unbind ${name}`] });

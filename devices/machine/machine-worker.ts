@@ -21,6 +21,8 @@ import { SpinBudget } from '../ipc/spin.js';
 import type { Message } from '../ipc/ring.js';
 import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
 import { modelFactory } from './models.js';
+import { Switch, Wire } from '../nic/wire.js';
+import type { E1000 } from '../nic/e1000.model.js';
 
 interface Boot {
   config: MachineConfig;
@@ -98,6 +100,27 @@ for (const [index, cfg] of boot.config.devices.entries()) {
   } catch (e) {
     log(3, `${cfg.name}: model ${cfg.model} failed to realize: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+// ---- networks: NICs whose platform entry says "wire": "<name>" share that segment -----------
+
+const segments = new Map<string, E1000[]>();
+for (const [index, cfg] of boot.config.devices.entries()) {
+  const wire = cfg.params.wire;
+  if (cfg.model === 'e1000' && typeof wire === 'string' && models[index]) {
+    segments.set(wire, [...(segments.get(wire) ?? []), models[index] as E1000]);
+  }
+}
+for (const [name, nics] of segments) {
+  if (nics.length === 2) {
+    const w = new Wire({ scheduler, name });
+    nics[0]!.attach(w.a);
+    nics[1]!.attach(w.b);
+  } else if (nics.length > 2) {
+    const sw = new Switch({ scheduler, name, ports: nics.length });
+    nics.forEach((n, i) => n.attach(sw.port(i)));
+  }
+  log(6, `network ${name}: ${nics.length === 1 ? 'one NIC, no peer' : nics.length === 2 ? 'point-to-point wire' : `switch with ${nics.length} ports`}`);
 }
 
 function decode(addr: number): Window | undefined {

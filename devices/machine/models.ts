@@ -11,6 +11,7 @@ import type { Scheduler } from '../core/scheduler.js';
 import { TickDevice } from '../demo/tick.model.js';
 import { BochsDisplay, type BochsParams } from '../display/bochs.model.js';
 import { UfsHostController, type UfsParams } from '../ufs/ufs.model.js';
+import { E1000, type E1000Params } from '../nic/e1000.model.js';
 
 /** "256M", "1G", 4096 … -> bytes. */
 function bytes(v: unknown, fallback: number): number {
@@ -19,6 +20,16 @@ function bytes(v: unknown, fallback: number): number {
   const m = /^(\d+)\s*([KMGT]?)i?B?$/i.exec(v.trim());
   if (!m) return fallback;
   return Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
+}
+
+/** A locally administered MAC derived from the device name unless the platform gives one. */
+function e1000Params(c: ModelContext): E1000Params {
+  const p = c.params;
+  let h = 0;
+  for (const ch of c.name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const mac = typeof p.mac === 'string' ? p.mac
+    : `52:54:00:${[(h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+  return { mac, rate: (p.rate as E1000Params['rate']) ?? 'unlimited' };
 }
 
 /** Platform-file properties of a UFS device -> model params (luns, timing, slots). */
@@ -50,6 +61,7 @@ export type ModelFactory = (ctx: ModelContext) => DeviceModel;
 const registry = new Map<string, ModelFactory>([
   ['tick', (c) => new TickDevice({ dma: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log })],
   ['ufs', (c) => new UfsHostController({ name: c.name, memory: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: ufsParams(c.params) })],
+  ['e1000', (c) => new E1000({ name: c.name, memory: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: e1000Params(c) })],
   ['bochs-display', (c) => new BochsDisplay({ name: c.name, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: c.params as Partial<BochsParams> })],
 ]);
 

@@ -92,14 +92,16 @@ export const E1000_REGS = defineRegisterMap('e1000', {
       EE_GNT: { bit: 7, access: 'ro', reset: 1 }, EE_PRES: { bit: 8, access: 'ro', reset: 1 }, EE_SIZE: { bit: 9, access: 'ro' },
     },
   },
+  // EERD and MDIC status fields are declared rw so that a driver writing a command (with them 0)
+  // is not a read-only violation; the model recomputes them on every write.
   EERD: {
     offset: 0x00014,
     doc: 'EEPROM read: write ADDR | START, read back DONE and DATA (completes at once)',
     fields: {
       START: { bit: 0, access: 'w1s', doc: 'start a read (self-clearing)' },
-      DONE: { bit: 4, access: 'ro', doc: 'read complete' },
+      DONE: { bit: 4, access: 'rw', doc: 'read complete (set by the device; written values are ignored)' },
       ADDR: { bit: 8, width: 8, access: 'rw', doc: 'word address' },
-      DATA: { bit: 16, width: 16, access: 'ro', doc: 'word read' },
+      DATA: { bit: 16, width: 16, access: 'rw', doc: 'word read (set by the device; written values are ignored)' },
     },
   },
   CTRL_EXT: { offset: 0x00018, ...rw('extended control (stored only)') },
@@ -111,9 +113,9 @@ export const E1000_REGS = defineRegisterMap('e1000', {
       REGADD: { bit: 16, width: 5, access: 'rw' },
       PHYADD: { bit: 21, width: 5, access: 'rw' },
       OP: { bit: 26, width: 2, access: 'rw', doc: '1 = write (MDIC_OP_WRITE), 2 = read (MDIC_OP_READ)' },
-      READY: { bit: 28, access: 'ro' },
+      READY: { bit: 28, access: 'rw', doc: 'access complete (set by the device; written values are ignored)' },
       INT_EN: { bit: 29, access: 'rw', doc: 'raise ICR.MDAC on completion' },
-      ERROR: { bit: 30, access: 'ro' },
+      ERROR: { bit: 30, access: 'rw', doc: 'access failed (set by the device; written values are ignored)' },
     },
   },
   FCAL: { offset: 0x00028, ...rw('flow control address low (stored only)') },

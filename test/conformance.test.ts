@@ -116,6 +116,23 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
       await assert.rejects(fh.ioctl(IOC.RESET), { code: 'EBADF' });
     });
 
+    it('moves transfers larger than one channel message in short, ordered pieces', async () => {
+      const fh = await k.vfs.open('/dev/hmecho', O.RDWR);
+      await fh.ioctl(IOC.RESET);
+      await fh.ioctl(IOC.SET_SIZE, u32(1 << 20));
+      const data = Buffer.alloc(1 << 20);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff;
+      const w = await fh.write(data);
+      assert.ok(w.bytesWritten > 0 && w.bytesWritten < data.length, 'a single call is short');
+      let done = w.bytesWritten;
+      while (done < data.length) done += (await fh.write(data.subarray(done))).bytesWritten;
+      const back = Buffer.alloc(data.length);
+      for (let got = 0; got < back.length;) got += (await fh.read(back, got, back.length - got, null)).bytesRead;
+      assert.ok(back.equals(data));
+      await fh.ioctl(IOC.SET_SIZE, u32(4096));
+      await fh.close();
+    });
+
     it('maps a shared mailbox and pushes from it without read/write', async () => {
       const fh = await k.vfs.open('/dev/hmecho', O.RDWR);
       await fh.ioctl(IOC.RESET);

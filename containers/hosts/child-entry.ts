@@ -4,7 +4,6 @@
  * page; the boot record comes as JSON in argv[2]. Regions it allocates are memfds the kernel
  * maps through /proc/<pid>/fd/<n>: nothing else of this process is visible to the kernel.
  */
-import 'reflect-metadata';
 import { closeSync } from 'node:fs';
 import { native } from '../../devices/native/index.js';
 import { Op } from '../ipc/ops.js';

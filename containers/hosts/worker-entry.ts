@@ -3,7 +3,6 @@
  * Entry of an IC1 container: a worker thread that shares only the SharedArrayBuffers it is
  * given (its channel, the kernel page, and regions it allocates and posts to the kernel).
  */
-import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Op } from '../ipc/ops.js';
 import { runContainer, type ContainerBoot } from '../runtime/container-main.js';

@@ -8,8 +8,12 @@ import { native } from '../../devices/native/index.js';
 import { Endpoint, type EndpointOptions } from '../../devices/ipc/endpoint.js';
 import { Ring, ringBytes } from '../../devices/ipc/ring.js';
 
-/** Default ring capacity: 4 MiB per direction (a message may carry up to 1 MiB). */
-export const DEFAULT_RING_CAPACITY = 4 << 20;
+/**
+ * Default ring capacity: 1 MiB per direction (a message may carry up to 256 KiB; the VFS
+ * moves at most 128 KiB per call). Every page of it becomes resident once traffic has gone
+ * round the ring, so it is part of each container's memory cost.
+ */
+export const DEFAULT_RING_CAPACITY = 1 << 20;
 
 export interface ChannelMemory {
   buffer: SharedArrayBuffer;

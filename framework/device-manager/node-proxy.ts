@@ -12,6 +12,12 @@ import type { NodeRecord } from './records.js';
 /** How long open() waits for a restarting driver before ENXIO. */
 export const OPEN_WAIT_MS = 5_000;
 
+/**
+ * Largest transfer one read/write call carries into a container (a message on its channel);
+ * larger requests are short, as POSIX allows, and callers loop (readFile/writeFile do).
+ */
+export const MAX_IO_BYTES = 128 * 1024;
+
 function check(status: number, syscall: string, path: string): number {
   if (status < 0) throw SystemError.fromErrno(status, syscall, path);
   return status;
@@ -44,13 +50,13 @@ export function makeNodeOps(rec: () => NodeRecord, seekable: boolean): DeviceFil
     },
     async read(file: OpenFileInfo, length: number, position: number) {
       const { r, ops } = host('read');
-      const res = await ops.read(file.id, length, position);
+      const res = await ops.read(file.id, Math.min(length, MAX_IO_BYTES), position);
       check(res.status, 'read', r.path);
       return { data: res.data ?? new Uint8Array(0), position: res.pos };
     },
     async write(file: OpenFileInfo, data: Uint8Array, position: number) {
       const { r, ops } = host('write');
-      const res = await ops.write(file.id, data, position);
+      const res = await ops.write(file.id, data.length > MAX_IO_BYTES ? data.subarray(0, MAX_IO_BYTES) : data, position);
       return { written: check(res.status, 'write', r.path), position: res.pos };
     },
     async ioctl(file: OpenFileInfo, cmd: number, arg: IoctlArg) {

@@ -32,7 +32,10 @@ export class ChildProcessHost extends RpcHost {
     const fds: (number | 'pipe' | 'inherit')[] = ['pipe', 'inherit', 'inherit', this.mem.fd!, this.page.fd];
     const phys = this.opts.services.physicalMemory();
     if (this.opts.mmio?.fd !== undefined && phys) fds.push(this.opts.mmio.fd, phys.fd); // fd 5: MMIO port, fd 6: physical memory
-    const child = spawn(process.execPath, ['--max-old-space-size=256', ENTRY, JSON.stringify(boot)], { stdio: fds });
+    // A bounded heap (a leaking driver dies alone, contained as a crash), a small young
+    // generation and one V8 helper thread: an idle driver process costs little beyond Node itself.
+    const flags = (process.env.HMDRV_IC2_NODE_FLAGS ?? '--max-old-space-size=256 --max-semi-space-size=2 --v8-pool-size=1').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...flags, ENTRY, JSON.stringify(boot)], { stdio: fds });
     this.child = child;
     child.stdin?.on('error', () => { /* child gone; exit handler reports it */ });
     child.on('exit', (code, signal) => {

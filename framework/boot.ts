@@ -25,6 +25,7 @@ import { registerProcfs } from './kernel/procfs.js';
 import { packageRoot } from '../devices/native/index.js';
 import { KernelPage } from '../devices/ipc/kernel-page.js';
 import { Machine } from '../devices/machine/machine.js';
+import { modelNames } from '../devices/machine/models.js';
 
 export interface BootOptions {
   /** Platform file path; the built-in default platform when omitted. */
@@ -57,6 +58,11 @@ export function defaultPlatformPath(): string { return join(packageRoot(), 'samp
 /** Starts the machine thread when any device names a hardware model; IRQ levels go to `irq`. */
 async function startMachine(platform: PlatformSpec, page: KernelPage, log: KernelLog, irq: IrqController,
   memoryBytes?: number): Promise<Machine | undefined> {
+  const unknown = platform.devices.filter((d) => d.model && !modelNames().includes(d.model));
+  if (unknown.length) {
+    throw new HmError('EPLATFORM', `${platform.source}: ${unknown.map((d) => `${d.where}.model: unknown hardware model "${d.model}"`).join('; ')}`,
+      { suggestions: [`known models: ${modelNames().join(', ')}`] });
+  }
   const devices = platform.devices.filter((d) => d.model).map((d) => ({
     name: d.name, model: d.model!, windows: d.reg.map((w) => ({ base: w.base, size: w.size })), irqs: d.interrupts, params: d.properties,
   }));

@@ -101,6 +101,8 @@ export interface AttributeSpec {
 export interface MmioAccess {
   read(addr: number, size?: 1 | 2 | 4): number;
   write(addr: number, value: number, size?: 1 | 2 | 4): boolean;
+  /** A barrier: returns once every earlier write reached its device (and IRQ effects were reported). */
+  sync(): void;
 }
 
 export type DmaDirection = 'to-device' | 'from-device' | 'bidirectional';

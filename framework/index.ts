@@ -15,3 +15,4 @@ export type { DriverModule, DriverEnv, DriverFileOps, DeviceHandle } from './dri
 export type { PlatformSpec, DeviceSpec, DriverManifest, IsolationClass, IoctlDecl } from './platform/types.js';
 export { loadPlatformFile, PlatformError } from './platform/index.js';
 export { ControlClient } from './control/client.js';
+export { defaultSocketPath } from './control/socket-path.js';

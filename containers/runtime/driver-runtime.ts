@@ -195,6 +195,9 @@ export class DriverRuntime {
     const h = this.irqs.get(line);
     if (!h) { this.link.eoi(line); return; }
     try { h(line); } catch (e) { this.onFault(e, `irq ${line} handler`); return; }
+    // The handler's W1C write is posted: make it land before EOI, so the kernel re-checks the
+    // level the device has now, not the one it had when the interrupt was raised.
+    this.mmio?.sync();
     this.link.eoi(line);
   }
 

@@ -57,7 +57,9 @@ const ports = new Map<number, Port>();
  */
 const early = new Map<number, { base: number; size: number }[]>();
 
-const control = endpointOver(boot.control, 'machine-control', 'atomics', (m) => controlRequest(m), () => undefined);
+const control = endpointOver(boot.control, 'machine-control', 'futex', (m) => controlRequest(m), () => undefined);
+// Safety net against a lost wake-up: serve whatever sits in a ring while its listener sleeps.
+setInterval(() => { control.poke(); for (const p of ports.values()) p.ep.poke(); }, 100);
 
 function log(level: number, text: string): void {
   control.notify(MOp.LOG, level, 0, 0, 0, new TextEncoder().encode(text));
@@ -147,6 +149,7 @@ function resolve(p: Port, addr: number, size: number): Window | undefined {
 }
 
 function portRequest(p: Port, m: Message): Reply {
+  if (m.op === MOp.MMIO_SYNC) return reply(0); // IRQ level changes of earlier writes are already on the control ring
   if (m.op !== MOp.MMIO_READ) return reply(-38);
   const addr = m.a1, size = m.a3;
   const w = resolve(p, addr, size);

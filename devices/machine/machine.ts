@@ -9,7 +9,7 @@ import { native } from '../native/index.js';
 import { PhysicalMemory } from '../core/phys-mem.js';
 import { Ring, ringBytes } from '../ipc/ring.js';
 import { Endpoint, reply } from '../ipc/endpoint.js';
-import { atomicsSignal, type SignalKind } from '../ipc/signal.js';
+import { futexSignal, type SignalKind } from '../ipc/signal.js';
 import { SpinBudget } from '../ipc/spin.js';
 import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
 
@@ -34,6 +34,7 @@ export class Machine {
   private logListener: (level: number, text: string) => void = () => undefined;
   private nextPort = 1;
   private closed = false;
+  private pokeTimer: NodeJS.Timeout | null = null;
 
   private constructor(readonly config: MachineConfig, readonly memory: PhysicalMemory,
     private readonly worker: Worker, private readonly control: Endpoint) {}
@@ -49,7 +50,7 @@ export class Machine {
     let m!: Machine;
     const control = new Endpoint({
       name: 'machine', tx: new Ring(buffer, 0, capacity), rx: new Ring(buffer, ringBytes(capacity), capacity),
-      signal: atomicsSignal, budget: new SpinBudget(new Int32Array(opts.kernelPage.buffer), opts.kernelPage.maxSpinners),
+      signal: futexSignal, budget: new SpinBudget(new Int32Array(opts.kernelPage.buffer), opts.kernelPage.maxSpinners),
       onRequest: () => reply(-38),
       onNotify: (msg) => {
         if (msg.op === MOp.IRQ_LEVEL) m.irqListener(msg.a0, msg.a3 !== 0);
@@ -63,10 +64,15 @@ export class Machine {
     });
     worker.on('error', (e) => m.logListener(2, `machine thread crashed: ${e.message}`));
     control.start();
+    m.pokeTimer = setInterval(() => control.poke(), 100);
+    m.pokeTimer.unref();
     return m;
   }
 
   onIrq(fn: (line: number, level: boolean) => void): void { this.irqListener = fn; }
+
+  /** Processes the level reports already queued (before an EOI re-check: see MmioPort.sync). */
+  drainReports(): void { this.control.drain(); }
   onLog(fn: (level: number, text: string) => void): void { this.logListener = fn; }
 
   deviceIndex(name: string): number {
@@ -84,7 +90,8 @@ export class Machine {
     const bytes = 2 * ringBytes(capacity);
     let memory: PortMemory;
     if (shared === 'thread') {
-      memory = { buffer: new SharedArrayBuffer(bytes), capacity, signal: 'atomics' };
+      // Futex doorbells even within the process: Atomics.waitAsync was seen to miss wake-ups.
+      memory = { buffer: new SharedArrayBuffer(bytes), capacity, signal: 'futex' };
     } else {
       const fd = native().memfdCreate('hmdrv-mmio-port', bytes);
       memory = { buffer: native().mapFd(fd, bytes), capacity, signal: 'futex', fd };
@@ -132,6 +139,7 @@ export class Machine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pokeTimer) clearInterval(this.pokeTimer);
     this.control.close();
     await this.worker.terminate();
     this.memory.close();

@@ -31,6 +31,14 @@ export class MmioPort {
     return this.ep.post(MOp.MMIO_WRITE, 0, addr, value >>> 0, size);
   }
 
+  /**
+   * Waits until every earlier write has reached its device, and the device's resulting IRQ
+   * level is reported to the kernel (used before EOI, so a handler's W1C is seen first).
+   */
+  sync(): void {
+    this.ep.requestSync(MOp.MMIO_SYNC, 0, 0, 0, 0, null, 1_000);
+  }
+
   get stats(): Endpoint['stats'] { return this.ep.stats; }
 
   close(): void { this.ep.close(); }

@@ -6,6 +6,8 @@
  *   MMIO_WRITE  notify  a1 = address, a2 = value, a3 = size    posted: queued in order, no reply
  *   MMIO_READ   request a1 = address, a3 = size -> a1 = value   non-posted: answered after every
  *                                                               earlier write of this port is done
+ *   MMIO_SYNC   request -> 0                                    a barrier: answered once every earlier
+ *                                                               write is done and its IRQ effects reported
  *   A read of an address the port was not granted returns all ones (a PCIe master abort) and the
  *   access is logged as a fault; a write there is dropped and logged.
  *
@@ -22,7 +24,7 @@
  *   STATS         request -> payload = json per device
  */
 export const MOp = {
-  MMIO_WRITE: 1, MMIO_READ: 2,
+  MMIO_WRITE: 1, MMIO_READ: 2, MMIO_SYNC: 3,
   GRANT_WINDOW: 10, REVOKE_WINDOW: 11, GRANT_DMA: 12, REVOKE_DMA: 13, OPEN_PORT: 14, CLOSE_PORT: 15,
   RESET_DEVICE: 16, STATS: 17,
   IRQ_LEVEL: 30, LOG: 31,

@@ -83,7 +83,7 @@ export async function readFile(vfs: IVfs, p: ReadParams, signal: AbortSignal): P
   let eof = false;
   let spins = 0;
   try {
-    while (total < limit) {
+    while (total < limit && !signal.aborted) { // the client may go away mid-read
       const buf = Buffer.alloc(Math.min(CHUNK, limit - total));
       const position = p.offset === undefined ? null : p.offset + total;
       let n: number;

@@ -416,7 +416,7 @@ export class DeviceManager {
         this.containers.get(cid)?.irqs.delete(line);
         return this.o.irq.free(line, cid);
       },
-      eoi: (_cid, line) => this.o.irq.eoi(line),
+      eoi: (_cid, line) => { this.o.machine?.drainReports(); this.o.irq.eoi(line); },
       physicalMemory: () => (this.o.machine ? { buffer: this.o.machine.memory.buffer, fd: this.o.machine.memory.fd! } : null),
       dmaAlloc: async (cid, binding, size, dir) => {
         const b = this.bindingOf(cid, binding);

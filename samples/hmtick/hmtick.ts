@@ -13,7 +13,7 @@ import {
   EFAULT, ENODEV, ENOTTY, IORESOURCE_MEM, init_waitqueue_head, IRQ_HANDLED, IRQ_NONE, IS_ERR, misc_deregister,
   misc_register, MISC_DYNAMIC_MINOR, module_platform_driver, of_property_read_u32, platform_get_irq,
   platform_get_resource, poll_wait, POLLIN, POLLRDNORM, readl, wait_event_interruptible, wake_up_interruptible, writel,
-  readl_poll_timeout, dma_set_mask_and_coherent, DMA_BIT_MASK, dmam_alloc_coherent, EIO, ENOMEM, type CoherentBuffer,
+  readl_poll_timeout, dma_set_mask_and_coherent, EAGAIN, O_NONBLOCK, DMA_BIT_MASK, dmam_alloc_coherent, EIO, ENOMEM, type CoherentBuffer,
   type File, type FileOperations, type IoMem, type MiscDevice, type PlatformDevice, type UserPtr, type WaitQueueHead,
 } from '../../linux-kapi/index.js';
 import { TICK_REGS } from '../../devices/demo/tick.regs.js';
@@ -48,6 +48,7 @@ function hmtick_irq(_irq: number, devId: unknown): number {
 async function hmtick_read(filp: File, buf: UserPtr, count: number): Promise<number> {
   const t = filp.private_data as Tick;
   const last = seen.get(filp) ?? t.ticks;
+  if (t.ticks === last && filp.f_flags & O_NONBLOCK) return -EAGAIN;
   await wait_event_interruptible(t.wq, () => t.ticks !== last);
   seen.set(filp, t.ticks);
   const text = new TextEncoder().encode(`${readl(t.base, R.COUNT)}\n`).subarray(0, count);

@@ -571,14 +571,21 @@ export function formatTarget(t: TargetResult): string {
   return `${t.name} = ${sig(t.value)}${t.unit} (limit ${limit}) ${t.pass ? 'PASS' : 'FAIL'}`;
 }
 
-function formatExtra(extra: Readonly<Record<string, unknown>>): string[] {
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** One line per object of plain values (`key: a=1 b=2`); nested objects get `key.sub:` lines. */
+function formatExtra(extra: Readonly<Record<string, unknown>>, prefix = ''): string[] {
   const lines: string[] = [];
+  const value = (v: unknown) => (typeof v === 'number' ? sig(v) : Array.isArray(v) ? JSON.stringify(v.map((x) => (typeof x === 'number' ? Number(sig(x)) : x))) : String(v));
   for (const [k, v] of Object.entries(extra)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      const parts = Object.entries(v as Record<string, unknown>).map(([kk, vv]) => `${kk}=${typeof vv === 'number' ? sig(vv) : String(vv)}`);
-      lines.push(`${k}: ${parts.join(' ')}`);
+    const key = `${prefix}${k}`;
+    if (isRecord(v)) {
+      const flat = Object.entries(v).filter(([, vv]) => !isRecord(vv));
+      if (flat.length) lines.push(`${key}: ${flat.map(([kk, vv]) => `${kk}=${value(vv)}`).join(' ')}`);
+      const nested = Object.fromEntries(Object.entries(v).filter(([, vv]) => isRecord(vv)));
+      lines.push(...formatExtra(nested, `${key}.`));
     } else {
-      lines.push(`${k}: ${typeof v === 'number' ? sig(v) : JSON.stringify(v)}`);
+      lines.push(`${key}: ${typeof v === 'number' ? sig(v) : JSON.stringify(v)}`);
     }
   }
   return lines;
@@ -618,8 +625,8 @@ export interface SuiteSpec {
   options: HarnessOptions;
   cases: readonly BenchCase[];
   targets?: readonly TargetSpec[];
-  /** Extra figures for the JSON and the printout; may be computed after measuring. */
-  extra?: Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
+  /** Extra figures for the JSON and the printout; may be computed after measuring, from the results. */
+  extra?: Record<string, unknown> | ((results: readonly BenchResult[]) => Record<string, unknown> | Promise<Record<string, unknown>>);
 }
 
 export interface SuiteRun extends SuiteReport {
@@ -638,7 +645,7 @@ export async function runSuite(spec: SuiteSpec): Promise<SuiteRun> {
   const cases = spec.cases.filter((c) => !options.filter || options.filter.test(c.name));
   const results = cases.length ? await measureCases(cases, options) : [];
   applyRatios(cases, results);
-  const extra = typeof spec.extra === 'function' ? await spec.extra() : spec.extra ?? {};
+  const extra = typeof spec.extra === 'function' ? await spec.extra(results) : spec.extra ?? {};
   const report: SuiteReport = {
     schema: 1,
     suite: spec.suite,

@@ -18,6 +18,7 @@ export interface SuiteEntry {
 /** Registered suites, run in this order. */
 export const suites: SuiteEntry[] = [
   { name: 'ipc-baselines', load: async () => (await import('./suites/ipc-baselines.js')).default },
+  { name: 'containers', load: async () => (await import('./suites/containers.js')).default },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {

@@ -29,7 +29,8 @@ export function channelBytes(capacity: number): number {
 /** Allocates channel memory: plain SAB (same process) or a memfd mapping (cross-process). */
 export function createChannelMemory(shared: 'thread' | 'process', capacity = DEFAULT_RING_CAPACITY): ChannelMemory {
   const bytes = channelBytes(capacity);
-  if (shared === 'thread') return { buffer: new SharedArrayBuffer(bytes), capacity };
+  // Page-aligned so that 64-byte ring records are whole cache lines (see native allocAligned).
+  if (shared === 'thread') return { buffer: native().allocAligned(bytes), capacity };
   const n = native();
   const fd = n.memfdCreate('hmdrv-channel', bytes);
   return { buffer: n.mapFd(fd, bytes), capacity, fd };

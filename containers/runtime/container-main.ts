@@ -36,14 +36,18 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
   // eslint-disable-next-line prefer-const -- assigned after the endpoint that its closures capture
   let runtime!: DriverRuntime;
   const exitNow = (): void => shutdown(0);
+  let turns = 0;
+  const upCtrl = new Int32Array(boot.channel.buffer, ringBytes(boot.channel.capacity), 48);
   const endpoint: Endpoint = openEndpoint(boot.channel, 'container', {
     name: boot.id,
     signal: signalFor(boot.signal),
     budget,
     idleSpin: true,
+    copyMessages: false, // serveDowncall reads every field before it awaits anything
     onRequest: (m) => serveDowncall(runtime, m, exitNow),
     onNotify: (m) => { if (m.op === Op.IRQ) runtime.irq(m.a0); },
     onCorrupt: () => shutdown(71),
+    onServiceTurn: () => { if (++turns % 1024 === 0) Atomics.add(upCtrl, HEARTBEAT, 1); },
   });
   const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size), boot.mapDma);
   const mmio = boot.mmio ? new MmioPort(boot.mmio, budget, `${boot.id}-mmio`) : null;
@@ -51,7 +55,6 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
     const text = `${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
     endpoint.notify(Op.FAULT, 0, 0, 0, 0, textBytes(text));
   }, mmio);
-  const upCtrl = new Int32Array(boot.channel.buffer, ringBytes(boot.channel.capacity), 48);
   const beat = setInterval(() => { Atomics.add(upCtrl, HEARTBEAT, 1); endpoint.poke(); }, boot.heartbeatMs);
   function shutdown(code: number): void {
     clearInterval(beat);

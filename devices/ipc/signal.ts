@@ -38,17 +38,16 @@ export const atomicsSignal: Signal = {
   },
   listen(ctrl, onRing) {
     let open = true;
-    const arm = (): void => {
+    // SEQ is read BEFORE the callback runs: a wake that lands while the callback finds the ring
+    // empty then makes the next wait return at once instead of being lost.
+    const arm = (seq: number): void => {
       if (!open) return;
-      const seq = Atomics.load(ctrl, SEQ);
       const r = Atomics.waitAsync(ctrl, SEQ, seq);
-      if (r.async) {
-        void r.value.then(() => { if (open) { onRing(); arm(); } });
-      } else {
-        setImmediate(() => { if (open) { onRing(); arm(); } });
-      }
+      const fire = (): void => { if (!open) return; const next = Atomics.load(ctrl, SEQ); onRing(); arm(next); };
+      if (r.async) void r.value.then(fire);
+      else setImmediate(fire);
     };
-    arm();
+    arm(Atomics.load(ctrl, SEQ));
     return { close: () => { open = false; Atomics.notify(ctrl, SEQ); } };
   },
 };

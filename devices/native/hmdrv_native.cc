@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -117,6 +118,22 @@ void MapFd(const FunctionCallbackInfo<Value>& args) {
   if (p == MAP_FAILED) return ThrowErrno(iso, "mmap", errno);
   std::unique_ptr<BackingStore> bs = SharedArrayBuffer::NewBackingStore(
       p, len, [](void* data, size_t n, void*) { munmap(data, n); }, nullptr);
+  args.GetReturnValue().Set(SharedArrayBuffer::New(iso, std::move(bs)));
+}
+
+// Page-aligned, zeroed heap memory as a SharedArrayBuffer (for threads of one process). A plain
+// `new SharedArrayBuffer` is only 16-byte aligned, so ring records laid out on 64-byte
+// boundaries of the buffer could straddle cache lines.
+void AllocAligned(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  if (!args[0]->IsNumber()) return Throw(iso, "expected (size)");
+  size_t len = static_cast<size_t>(args[0].As<Number>()->Value());
+  if (len == 0) return Throw(iso, "allocAligned: size must be > 0");
+  void* p = nullptr;
+  if (posix_memalign(&p, 4096, len) != 0) return ThrowErrno(iso, "posix_memalign", ENOMEM);
+  memset(p, 0, len);
+  std::unique_ptr<BackingStore> bs = SharedArrayBuffer::NewBackingStore(
+      p, len, [](void* data, size_t, void*) { free(data); }, nullptr);
   args.GetReturnValue().Set(SharedArrayBuffer::New(iso, std::move(bs)));
 }
 
@@ -290,6 +307,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Isolate* iso = context->GetIsolate();
   NODE_SET_METHOD(exports, "memfdCreate", MemfdCreate);
   NODE_SET_METHOD(exports, "mapFd", MapFd);
+  NODE_SET_METHOD(exports, "allocAligned", AllocAligned);
   NODE_SET_METHOD(exports, "futexWait", FutexWait);
   NODE_SET_METHOD(exports, "futexWake", FutexWake);
   NODE_SET_METHOD(exports, "doorbellOpen", DoorbellOpen);

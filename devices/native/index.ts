@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface NativeCore {
   memfdCreate(name: string, size: number): number;
+  /** Zeroed, page-aligned memory shared between the threads of this process. */
+  allocAligned(size: number): SharedArrayBuffer;
   /** Maps `size` bytes of `fd` from page-aligned `offset` (default 0). */
   mapFd(fd: number, size: number, offset?: number): SharedArrayBuffer;
   /** 0 = woken (or EINTR: re-check), 1 = the word did not hold `expected`, 2 = timed out. */

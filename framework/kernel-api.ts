@@ -6,6 +6,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { IVfs } from './vfs/api.js';
 import type { IoctlDecl, IsolationClass, MmioWindow, PlatformSpec } from './platform/types.js';
+import type { ExportNbdParams, ExportNbdResult } from './nbd/exports.js';
 
 export type DeviceState = 'unbound' | 'probing' | 'bound' | 'deferred' | 'failed' | 'restarting';
 export type ContainerState = 'starting' | 'running' | 'crashed' | 'restarting' | 'stopped';
@@ -86,6 +87,10 @@ export interface IKernel {
   dmesg(sinceSeq?: number): KernelLogRecord[];
   /** Resolves when a record after `sinceSeq` exists, or after `timeoutMs`. */
   waitLog(sinceSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Serves a block device over NBD (newstyle fixed) so real clients can use it. */
+  exportNbd(params: ExportNbdParams): Promise<ExportNbdResult>;
+  /** Current NBD exports. */
+  nbdExports(): ExportNbdResult[];
   /** Unbinds everything, stops containers, closes fds. */
   shutdown(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /** `hmdrv run [PLATFORM]`: boots a platform and serves its control socket until stopped. */
 import { Args, Command, Flags } from '@oclif/core';
 import { bootPlatform } from '../../containers/boot.js';
+import { parseExportSpec } from '../../framework/nbd/exports.js';
 import type { BootedKernel } from '../../framework/boot.js';
 import { ControlServer } from '../../framework/control/server.js';
 import { defaultSocketPath, prepareSocketDir } from '../../framework/control/socket-path.js';
@@ -28,6 +29,7 @@ export default class Run extends Command {
     quiet: Flags.boolean({ char: 'q', description: 'print only the ready line (no kernel log, no device table)' }),
     socket: socketFlag,
     watchdog: Flags.integer({ description: 'ms a container may hang before it is restarted', helpValue: 'MS', min: 1 }),
+    nbd: Flags.string({ description: 'export a block device over NBD once booted: DEVICE[:PORT|:/abs/socket][:ro] (repeatable)', helpValue: 'SPEC', multiple: true }),
   };
   static override summary = 'Boot a platform and serve it until stopped.';
 
@@ -46,6 +48,10 @@ export default class Run extends Command {
         ...(flags.watchdog !== undefined ? { watchdogMs: flags.watchdog } : {}),
         ...(flags.quiet ? {} : { onLog: (line: string) => this.log(line) }),
       });
+      for (const spec of flags.nbd ?? []) {
+        const e = await kernel.exportNbd(parseExportSpec(spec));
+        this.log(`${e.path} exported ${e.readOnly ? 'read-only' : 'read-write'} at ${e.uri}`);
+      }
       server = await ControlServer.listen(kernel, socketPath, { onStop: () => stop.trigger('stop request') });
       if (!flags.quiet) this.log(formatBootReport(kernel.devices()).join('\n'));
       this.log(`ready in ${Math.round(kernel.readyMs)} ms; control socket ${socketPath}`);

@@ -52,6 +52,10 @@ export function createMethods(kernel: IKernel): Record<Exclude<MethodName, 'stop
       await kernel.bind(name, optStr(p, 'driver'));
       return device(name);
     },
+    exportNbd: async (p) => kernel.exportNbd({
+      path: str(p, 'path'), port: optInt(p, 'port'), host: optStr(p, 'host'), socketPath: optStr(p, 'socketPath'),
+      readOnly: optBool(p, 'readOnly'), exportName: optStr(p, 'exportName'),
+    }),
     dmesg: async (p, signal) => {
       const since = optInt(p, 'since') ?? 0;
       if (optBool(p, 'follow')) await kernel.waitLog(since, 25_000, signal);

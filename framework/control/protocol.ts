@@ -15,6 +15,7 @@
  * @example
  * const line = encodeMessage({ id: 1, method: 'status', params: {} });
  */
+import type { ExportNbdParams, ExportNbdResult } from '../nbd/exports.js';
 import type { KernelLogRecord, ContainerInfo, DeviceInfo, DriverInfo } from '../kernel-api.js';
 
 /** Longest line either side accepts (16 MiB); longer lines are answered with EMSGSIZE. */
@@ -146,12 +147,13 @@ export interface ControlMethods {
   stop: { params: Record<string, never>; result: { stopping: true } };
   /** Log records after `since`; with `follow`, waits (up to 25 s) until there is at least one. */
   dmesg: { params: { since?: number; follow?: boolean }; result: KernelLogRecord[] };
+  exportNbd: { params: ExportNbdParams; result: ExportNbdResult };
 }
 
 export type MethodName = keyof ControlMethods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
-  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg',
+  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd',
 ];
 
 /** One message as a line on the wire. */

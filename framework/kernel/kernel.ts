@@ -9,12 +9,19 @@ import type { DeviceManager } from '../device-manager/device-manager.js';
 import type { IrqController } from '../irq/irq-controller.js';
 import type { KernelLog } from './klog.js';
 import type { Machine } from '../../devices/machine/machine.js';
+import { NbdExports, type ExportNbdParams, type ExportNbdResult } from '../nbd/exports.js';
 
 export class Kernel implements IKernel {
   private down = false;
+  private readonly nbd: NbdExports;
   constructor(readonly vfs: IVfs, readonly platform: PlatformSpec, readonly dm: DeviceManager,
     readonly irq: IrqController, readonly log: KernelLog, readonly readyMs: number,
-    readonly machine?: Machine) {}
+    readonly machine?: Machine) {
+    this.nbd = new NbdExports(vfs, (line) => log.info('nbd', line));
+  }
+
+  exportNbd(params: ExportNbdParams): Promise<ExportNbdResult> { return this.nbd.export(params); }
+  nbdExports(): ExportNbdResult[] { return this.nbd.list(); }
 
   devices(): DeviceInfo[] { return this.dm.deviceInfo(); }
   drivers(): DriverInfo[] { return this.dm.driverInfo(); }
@@ -43,6 +50,7 @@ export class Kernel implements IKernel {
     if (this.down) return;
     this.down = true;
     this.log.info('kernel', 'shutting down');
+    await this.nbd.closeAll(); // let NBD clients' in-flight requests finish while drivers are alive
     await this.dm.shutdown();
     await this.machine?.close();
     for (const fd of this.vfs.openFds()) await this.vfs.close(fd).catch(() => undefined);

@@ -68,6 +68,8 @@ export function createFakeKernel(vfs: IVfs = new Vfs()): FakeKernel {
     drivers: () => structuredClone(drivers),
     containers: () => structuredClone(containers),
     dmesg: (since = 0) => log.filter((r) => r.seq > since),
+    exportNbd: async () => { throw new HmError('ENOTBLK', 'the fake kernel has no block devices'); },
+    nbdExports: () => [],
     waitLog: async () => undefined,
     async bind(name, driver) {
       const d = find(name);

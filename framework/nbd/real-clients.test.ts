@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +32,12 @@ const skip = (tool: string, ok = has(tool)) => (ok ? false : `${tool} is not ins
 interface Run { stdout: string; stderr: string }
 
 /** Runs a tool to completion; rejects (with its output) if it fails. */
+/** Clients run in a scratch directory: fio drops its verify-state files in the working directory. */
+const SCRATCH = mkdtempSync(join(tmpdir(), 'hmdrv-nbd-clients-'));
+
 function run(cmd: string, args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: TIMEOUT_MS, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: TIMEOUT_MS, maxBuffer: 64 << 20, encoding: 'utf8', cwd: SCRATCH }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
       else resolve({ stdout, stderr });
     });

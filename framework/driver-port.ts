@@ -135,6 +135,11 @@ export interface DriverEnv {
   /** Allocates DMA memory the device may access in direction `dir` (granted in its IOMMU). */
   dmaAlloc(binding: number, size: number, dir: DmaDirection): Promise<DmaBuffer>;
   dmaFree(binding: number, addr: number): Promise<void>;
+  /**
+   * Driver code run outside a downcall (a timer, a work item) threw: contain it as a fault —
+   * the container's in-flight requests fail with EIO and it is restarted.
+   */
+  reportFault(err: unknown, where: string): void;
   /** MMIO access to the windows of this container's devices; null when the platform has no machine models. */
   readonly mmio: MmioAccess | null;
   /**

@@ -16,6 +16,9 @@ const paramsOf = new WeakMap<DriverEnv, Readonly<Record<string, unknown>>>();
 
 export function setDriverEnv(env: DriverEnv): void { currentEnv = env; }
 
+/** The env of the driver code now running, if any (no throw, unlike driverEnv()). */
+export function currentDriverEnv(): DriverEnv | null { return currentEnv; }
+
 /** Records a driver's module parameters (module_init) for module_param. */
 export function setModuleParams(env: DriverEnv, params: Readonly<Record<string, unknown>>): void { paramsOf.set(env, params); }
 export function moduleParams(): Readonly<Record<string, unknown>> { return currentEnv ? (paramsOf.get(currentEnv) ?? {}) : {}; }

@@ -208,6 +208,7 @@ export class DriverRuntime {
     return {
       isolation: this.isolation,
       mmio: this.mmio,
+      reportFault: (err, where) => this.onFault(err, where),
       log: (level, message, binding = 0) => link.log(level, binding, message),
       registerNode: async (binding, spec, ops) => {
         const node = this.nextId++;

@@ -12,13 +12,18 @@ import { ls, readFile, stat, writeFile } from './file-methods.js';
 import { ioctl } from './ioctl-method.js';
 import { base64, optBool, optInt, optStr, str, type Params } from './params.js';
 import type { IoctlParams, MethodName, StatusResult } from './protocol.js';
+import { createIoMethods } from '../io/control.js';
 
 export type MethodHandler = (params: Params, signal: AbortSignal) => Promise<unknown>;
 
 export function createMethods(kernel: IKernel): Record<Exclude<MethodName, 'stop'>, MethodHandler> {
   const vfs = kernel.vfs;
   const device = (name: string) => kernel.devices().find((d) => d.name === name) ?? null;
+  // `hmdrv io`: load generator and dd-like copies run here, in the platform process, so they
+  // measure the VFS and driver path, not the socket; the CLI polls ioStatus for progress.
+  const io = createIoMethods(vfs).handlers;
   return {
+    ...io,
     status: async (): Promise<StatusResult> => {
       const readyMs = (kernel as { readyMs?: unknown }).readyMs;
       return {

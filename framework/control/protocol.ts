@@ -16,6 +16,7 @@
  * const line = encodeMessage({ id: 1, method: 'status', params: {} });
  */
 import type { ExportNbdParams, ExportNbdResult } from '../nbd/exports.js';
+import { IO_METHOD_NAMES, type IoControlMethods } from '../io/control.js';
 import type { KernelLogRecord, ContainerInfo, DeviceInfo, DriverInfo } from '../kernel-api.js';
 
 /** Longest line either side accepts (16 MiB); longer lines are answered with EMSGSIZE. */
@@ -131,8 +132,8 @@ export interface IoctlCallResult {
   format?: string;
 }
 
-/** Every method with its parameters and result, for the typed client. */
-export interface ControlMethods {
+/** Every method with its parameters and result, for the typed client (`hmdrv io`'s from framework/io). */
+export interface ControlMethods extends IoControlMethods {
   status: { params: Record<string, never>; result: StatusResult };
   devices: { params: Record<string, never>; result: DeviceInfo[] };
   drivers: { params: Record<string, never>; result: DriverInfo[] };
@@ -153,7 +154,7 @@ export interface ControlMethods {
 export type MethodName = keyof ControlMethods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
-  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd',
+  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd', ...IO_METHOD_NAMES,
 ];
 
 /** One message as a line on the wire. */

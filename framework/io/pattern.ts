@@ -26,6 +26,7 @@ export interface Mismatch {
   /** Absolute byte offset of the first byte that differs. */
   offset: number;
   expected: number;
+  /** The byte read; -1 when the read came back short and this byte is missing. */
   actual: number;
 }
 

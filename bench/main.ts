@@ -19,6 +19,7 @@ export interface SuiteEntry {
 export const suites: SuiteEntry[] = [
   { name: 'ipc-baselines', load: async () => (await import('./suites/ipc-baselines.js')).default },
   { name: 'containers', load: async () => (await import('./suites/containers.js')).default },
+  { name: 'models', load: async () => (await import('./suites/models.js')).default },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {

@@ -35,6 +35,8 @@ interface Backend {
   schedule(t: bigint, fn: () => void): QueuedEvent;
   defer(fn: () => void): QueuedEvent;
   cancel(e: QueuedEvent): void;
+  /** Runs deferred work and due events now; true if anything ran. */
+  runDue(): boolean;
 }
 
 export class Scheduler {
@@ -102,6 +104,15 @@ export class Scheduler {
     this.owned.clear();
   }
 
+  /**
+   * Runs bottom halves and due timers now, for a thread that busy-polls instead of returning
+   * to its event loop (the machine's poll loop): without it a device's deferred work would wait
+   * until polling stops. Real time only; true if anything ran.
+   */
+  runDue(): boolean {
+    return this.backend.runDue();
+  }
+
   private track(queue: (run: () => void) => QueuedEvent, fn: () => void): Cancel {
     const e: QueuedEvent = queue(() => {
       this.owned.delete(e);
@@ -119,6 +130,7 @@ function virtualBackend(clock: VirtualClock): Backend {
     schedule: (t, fn) => clock.schedule(t, fn),
     defer: (fn) => clock.schedule(clock.now(), fn),
     cancel: (e) => clock.cancel(e),
+    runDue: () => false, // virtual time advances only when the test says so
   };
 }
 
@@ -158,6 +170,14 @@ class RealBackend implements Backend {
     // A cancelled head leaves the timer armed; it fires, finds nothing due, and re-arms.
     if (e.seq < 0) e.live = false;
     else this.queue.cancel(e);
+  }
+
+  runDue(): boolean {
+    let ran = false;
+    if (this.deferred.length > 0) { this.drain(); ran = true; }
+    const head = this.queue.peek();
+    if (!this.firing && head !== undefined && head.t <= this.clock.now()) { this.fire(); ran = true; }
+    return ran;
   }
 
   private readonly drain = (): void => {

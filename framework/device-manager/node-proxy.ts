@@ -34,7 +34,8 @@ export function makeNodeOps(rec: () => NodeRecord, seekable: boolean): DeviceFil
   const ops: DeviceFileOperations = {
     async open(file: OpenFileInfo) {
       let r = rec();
-      if (r.container.state !== 'running' || r.binding.device.carryover.has(r.path)) {
+      // During a restart the node exists before its driver has finished re-probing: wait for it.
+      if (r.container.state !== 'running' || r.binding.device.carryover.has(r.path) || r.binding.device.state !== 'bound') {
         const ok = await Promise.race([
           r.container.ready.then(() => true),
           new Promise<boolean>((res) => setTimeout(() => res(false), OPEN_WAIT_MS).unref()),

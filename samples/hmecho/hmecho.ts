@@ -194,9 +194,10 @@ async function hmecho_probe(pdev: PlatformDevice): Promise<number> {
     buf: new Uint8Array(size), head: 0, count: 0, readq: init_waitqueue_head(), writeq: init_waitqueue_head(),
     stats: { reads: 0n, writes: 0n, bytesIn: 0n, bytesOut: 0n },
   };
-  err = await misc_register(e.misc);
-  if (err) { dev_err(dev, `misc_register failed: ${err}`); return err; }
+  // The node is live (openable) as soon as misc_register returns: be ready before it, as Linux requires.
   echoes.set(e.misc, e);
+  err = await misc_register(e.misc);
+  if (err) { echoes.delete(e.misc); dev_err(dev, `misc_register failed: ${err}`); return err; }
   devm_add_action_or_reset(dev, async () => { echoes.delete(e.misc); await misc_deregister(e.misc); });
   platform_set_drvdata(pdev, e);
   dev_info(dev, `/dev/${e.misc.name} ready, ${size}-byte FIFO (misc minor ${e.misc.minor})`);

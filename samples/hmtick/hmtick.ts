@@ -114,9 +114,9 @@ async function hmtick_probe(pdev: PlatformDevice): Promise<number> {
   writel(B.IE.TICK, base, R.IE);
   writel(B.CTRL.EN | B.CTRL.RESET_COUNT, base, R.CTRL);
   devm_add_action_or_reset(dev, () => { writel(0, base, R.CTRL); writel(0, base, R.IE); });
+  ticks.set(t.misc, t); // ready before the node goes live
   r = await misc_register(t.misc);
-  if (r) return r;
-  ticks.set(t.misc, t);
+  if (r) { ticks.delete(t.misc); return r; }
   devm_add_action_or_reset(dev, async () => { ticks.delete(t.misc); await misc_deregister(t.misc); });
   dev_info(dev, `tick every ${readl(base, R.PERIOD_US)} us on IRQ ${irq}`);
   return 0;

@@ -15,3 +15,4 @@ export * from './clock.js';
 export * from './scheduler.js';
 export * from './irq.js';
 export * from './device-model.js';
+export * from './bytes.js';

@@ -90,7 +90,7 @@ export class UfsDevice {
     const h = decodeHeader(req);
     if (h.type !== UPIU_TC.COMMAND) return { kind: 'none', bytes: 0 };
     const lu = this.lus[h.lun];
-    return lu === undefined ? { kind: 'none', bytes: 0 } : mediaCost(req.subarray(UPIU.CDB, UPIU.CDB + UPIU.CDB_SIZE), lu.blockSize);
+    return lu === undefined ? { kind: 'none', bytes: 0 } : mediaCost(req.slice(UPIU.CDB, UPIU.CDB + UPIU.CDB_SIZE), lu.blockSize);
   }
 
   /** Executes one request UPIU (header + fields + data segment). */

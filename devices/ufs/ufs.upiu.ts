@@ -8,6 +8,7 @@
  * const req = buildCommandUpiu({ lun: 0, tag: 3, flags: UPIU_FLAGS.READ, edtl: 4096, cdb: read10(0, 1) });
  * const h = decodeHeader(req);                 // { type: 0x01, lun: 0, tag: 3, ... }
  */
+import { byteView, type ByteView } from '../core/bytes.js';
 import { UPIU, UPIU_TC } from './ufs.regs.js';
 
 /** The 12-byte basic header. */
@@ -30,7 +31,7 @@ export interface UpiuHeader {
   readonly dsl: number;
 }
 
-const be = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+const be = (b: Uint8Array): ByteView => byteView(b); // not a DataView: see core/bytes.ts
 
 export function decodeHeader(b: Uint8Array): UpiuHeader {
   const v = be(b);

@@ -13,6 +13,7 @@
  * UCDBA 128-byte aligned, PRDT entries with DBA dword aligned and DBC bits 1:0 = 11b, command,
  * response and PRDT areas not overlapping.
  */
+import { byteView } from '../core/bytes.js';
 import type { DmaSpace } from '../core/dma.js';
 import { OCS, PRDT, UPIU, UTP_CMD_TYPE_UFS_STORAGE, UTP_DD, UTRD } from './ufs.regs.js';
 import type { DataPort, PortResult } from './ufs.scsi.js';
@@ -39,7 +40,7 @@ export const addr64 = (lo: number, hi: number): number => hi * 0x1_0000_0000 + (
 export function readUtrd(dma: DmaSpace, addr: number): Utrd | undefined {
   const r = dma.read(addr, UTRD.SIZE);
   if (!r.ok) return undefined;
-  const v = new DataView(r.data.buffer, r.data.byteOffset, UTRD.SIZE);
+  const v = byteView(r.data);
   const dw0 = v.getUint32(UTRD.DW0, true), dw6 = v.getUint32(UTRD.DW6, true), dw7 = v.getUint32(UTRD.DW7, true);
   return {
     addr,
@@ -91,7 +92,7 @@ export function fetchCommand(dma: DmaSpace, utrd: Utrd, strict: boolean, log: (m
 
   const head = dma.read(utrd.ucdba, UPIU.BASE_SIZE);
   if (!head.ok) return fail(OCS.INVALID_CMD_TABLE_ATTR, true, `command UPIU at 0x${utrd.ucdba.toString(16)} unreachable (${head.fault.kind})`);
-  const dsl = new DataView(head.data.buffer).getUint16(UPIU.DSL);
+  const dsl = byteView(head.data).getUint16(UPIU.DSL);
   let request = head.data;
   if (dsl > 0) {
     const full = dma.read(utrd.ucdba, UPIU.BASE_SIZE + dsl);
@@ -111,7 +112,7 @@ function readPrdt(dma: DmaSpace, at: number, count: number, strict: boolean, log
   if (count === 0) return { segments: [] };
   const r = dma.read(at, count * PRDT.SIZE);
   if (!r.ok) return fail(OCS.INVALID_PRDT_ATTR, true, `PRDT at 0x${at.toString(16)} unreachable (${r.fault.kind})`);
-  const v = new DataView(r.data.buffer);
+  const v = byteView(r.data);
   const segments: Segment[] = [];
   for (let i = 0; i < count; i++) {
     const e = i * PRDT.SIZE;
@@ -176,7 +177,7 @@ export class PrdtPort implements DataPort {
 /** Writes the response UPIU at UCDBA + RUO, cut to RUL; returns the OCS for it. */
 export function writeResponse(dma: DmaSpace, utrd: Utrd, response: Uint8Array): { ocs: number; busError: boolean } {
   const n = Math.min(response.length, utrd.rul);
-  if (n > 0 && dma.write(utrd.ucdba + utrd.ruo, response.subarray(0, n)) !== 'ok') return { ocs: OCS.INVALID_CMD_TABLE_ATTR, busError: true };
+  if (n > 0 && dma.write(utrd.ucdba + utrd.ruo, n === response.length ? response : response.subarray(0, n)) !== 'ok') return { ocs: OCS.INVALID_CMD_TABLE_ATTR, busError: true };
   return { ocs: n < response.length ? OCS.MISMATCH_RESP_UPIU_SIZE : OCS.SUCCESS, busError: false };
 }
 

@@ -12,6 +12,11 @@ export interface ByteView {
   setUint32(offset: number, value: number, littleEndian?: boolean): void;
 }
 
+/** Little-endian u32 at `o` (no allocation: for the hottest paths). */
+export function u32le(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+
 export function byteView(b: Uint8Array): ByteView {
   return {
     getUint16: (o, le) => (le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!),

@@ -13,7 +13,7 @@
  * UCDBA 128-byte aligned, PRDT entries with DBA dword aligned and DBC bits 1:0 = 11b, command,
  * response and PRDT areas not overlapping.
  */
-import { byteView } from '../core/bytes.js';
+import { byteView, u32le } from '../core/bytes.js';
 import type { DmaSpace } from '../core/dma.js';
 import { OCS, PRDT, UPIU, UTP_CMD_TYPE_UFS_STORAGE, UTP_DD, UTRD } from './ufs.regs.js';
 import type { DataPort, PortResult } from './ufs.scsi.js';
@@ -36,18 +36,20 @@ export interface Utrd {
 
 export const addr64 = (lo: number, hi: number): number => hi * 0x1_0000_0000 + (lo >>> 0);
 
+/** Scratch for descriptor reads: one per process, used synchronously (no allocation per IO). */
+const utrdScratch = new Uint8Array(UTRD.SIZE);
+
 /** Reads the UTRD at `addr`, or undefined on a DMA fault. */
 export function readUtrd(dma: DmaSpace, addr: number): Utrd | undefined {
-  const r = dma.read(addr, UTRD.SIZE);
-  if (!r.ok) return undefined;
-  const v = byteView(r.data);
-  const dw0 = v.getUint32(UTRD.DW0, true), dw6 = v.getUint32(UTRD.DW6, true), dw7 = v.getUint32(UTRD.DW7, true);
+  if (dma.readInto(addr, utrdScratch) !== 'ok') return undefined;
+  const b = utrdScratch;
+  const dw0 = u32le(b, UTRD.DW0), dw6 = u32le(b, UTRD.DW6), dw7 = u32le(b, UTRD.DW7);
   return {
     addr,
     ct: (dw0 & UTRD.CT_MASK) >>> UTRD.CT_SHIFT,
     dd: dw0 & UTRD.DD_MASK,
     intr: (dw0 & UTRD.I) !== 0,
-    ucdba: addr64(v.getUint32(UTRD.UCDBA, true), v.getUint32(UTRD.UCDBAU, true)),
+    ucdba: addr64(u32le(b, UTRD.UCDBA), u32le(b, UTRD.UCDBAU)),
     ruo: (dw6 >>> 16) * 4,
     rul: (dw6 & 0xffff) * 4,
     prdto: (dw7 >>> 16) * 4,
@@ -108,16 +110,19 @@ export function fetchCommand(dma: DmaSpace, utrd: Utrd, strict: boolean, log: (m
   return 'ocs' in prdt ? prdt : { utrd, request, prdt: prdt.segments };
 }
 
+let prdtScratch = new Uint8Array(PRDT.SIZE * 64);
+
 function readPrdt(dma: DmaSpace, at: number, count: number, strict: boolean, log: (m: string) => void): { segments: Segment[] } | FetchFailure {
   if (count === 0) return { segments: [] };
-  const r = dma.read(at, count * PRDT.SIZE);
-  if (!r.ok) return fail(OCS.INVALID_PRDT_ATTR, true, `PRDT at 0x${at.toString(16)} unreachable (${r.fault.kind})`);
-  const v = byteView(r.data);
+  const bytes = count * PRDT.SIZE;
+  if (prdtScratch.length < bytes) prdtScratch = new Uint8Array(Math.max(bytes, prdtScratch.length * 2));
+  const b = prdtScratch.length === bytes ? prdtScratch : prdtScratch.subarray(0, bytes);
+  if (dma.readInto(at, b) !== 'ok') return fail(OCS.INVALID_PRDT_ATTR, true, `PRDT at 0x${at.toString(16)} unreachable (${dma.lastFault?.kind ?? 'fault'})`);
   const segments: Segment[] = [];
   for (let i = 0; i < count; i++) {
     const e = i * PRDT.SIZE;
-    const addr = addr64(v.getUint32(e + PRDT.DBA, true), v.getUint32(e + PRDT.DBAU, true));
-    const dbc = v.getUint32(e + PRDT.DBC, true);
+    const addr = addr64(u32le(b, e + PRDT.DBA), u32le(b, e + PRDT.DBAU));
+    const dbc = u32le(b, e + PRDT.DBC);
     const problem = (addr & 3) !== 0 ? `DBA 0x${addr.toString(16)} is not dword aligned`
       : (dbc & 3) !== 3 ? `DBC 0x${dbc.toString(16)} is not a dword count - 1 (bits 1:0 must be 11b)`
         : (dbc & ~PRDT.DBC_MASK) !== 0 ? `DBC 0x${dbc.toString(16)} exceeds 256 KiB` : undefined;

@@ -135,17 +135,19 @@ describe('RealClock + Scheduler', () => {
   it('fires timers in order, never early', async () => {
     const s = new Scheduler(new RealClock());
     const seen: [string, bigint][] = [];
+    // Deadlines from one base: separate after() calls could straddle a descheduling on a busy VM.
+    const t0 = s.now();
     const done = new Promise<void>((resolve) => {
-      s.after(3_000_000n, () => { seen.push(['3ms', s.now()]); resolve(); });
-      s.after(200_000n, () => seen.push(['200us', s.now()]));
-      s.after(1_500_000n, () => seen.push(['1.5ms', s.now()]));
+      s.at(t0 + 3_000_000n, () => { seen.push(['3ms', s.now()]); resolve(); });
+      s.at(t0 + 200_000n, () => seen.push(['200us', s.now()]));
+      s.at(t0 + 1_500_000n, () => seen.push(['1.5ms', s.now()]));
       s.at(0, () => seen.push(['past', s.now()]));
     });
     await done;
     assert.deepEqual(seen.map(([n]) => n), ['past', '200us', '1.5ms', '3ms']);
-    assert.ok(seen[1]![1] >= 200_000n);
-    assert.ok(seen[2]![1] >= 1_500_000n);
-    assert.ok(seen[3]![1] >= 3_000_000n);
+    assert.ok(seen[1]![1] >= t0 + 200_000n);
+    assert.ok(seen[2]![1] >= t0 + 1_500_000n);
+    assert.ok(seen[3]![1] >= t0 + 3_000_000n);
   });
 
   it('defer runs after the current synchronous code, before timers; re-defers yield a loop turn', async () => {

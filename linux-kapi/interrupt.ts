@@ -10,6 +10,7 @@
 import { Device, dev_err } from './device.js';
 import { EINVAL } from './errno.js';
 import { setDriverEnv } from './kernel.js';
+import { enter_irq, exit_irq, kapiIrqGate } from './preempt.js';
 
 export const IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2;
 export const IRQF_SHARED = 0x80, IRQF_ONESHOT = 0x2000, IRQF_TRIGGER_HIGH = 0x4;
@@ -27,17 +28,21 @@ export async function devm_request_threaded_irq(dev: Device, irq: number, handle
   irqStats.set(irq, stats);
   const top: IrqHandler = handler ?? (() => IRQ_WAKE_THREAD);
   try {
-    await dev.env.requestIrq(dev.binding, irq, (line) => {
+    // The top half runs in hardirq context (sleeping there is reported as a bug); while the
+    // driver has IRQs disabled (spin_lock_irqsave, local_irq_save) its delivery waits in the gate.
+    const run = (line: number): void => {
       setDriverEnv(dev.env);
-      const r = top(line, devId);
+      enter_irq();
+      let r: number;
+      try { r = top(line, devId); } finally { exit_irq(); }
       if (r === IRQ_NONE) {
         if (++stats.none % 100_000 === 0) dev_err(dev, `irq ${line} (${name}): ${stats.none} unhandled interrupts`);
-        return r;
+        return;
       }
       stats.handled++;
       if (r === IRQ_WAKE_THREAD && threadFn) queueMicrotask(() => void threadFn(line, devId));
-      return r;
-    });
+    };
+    await dev.env.requestIrq(dev.binding, irq, (line) => kapiIrqGate.deliver(() => run(line), line));
   } catch (e) {
     return (e as { errno?: number }).errno ?? -EINVAL;
   }

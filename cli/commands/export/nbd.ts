@@ -2,17 +2,7 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { AttachCommand } from '../../lib/attach-command.js';
-
-/** What the platform's `exportNbd` control method returns. */
-interface ExportNbdResult {
-  path: string;
-  exportName: string;
-  uri: string;
-  readOnly: boolean;
-  host?: string;
-  port?: number;
-  socketPath?: string;
-}
+import type { ExportNbdParams } from '../../../framework/nbd/exports.js';
 
 export default class ExportNbd extends AttachCommand {
   static override args = {
@@ -35,14 +25,14 @@ export default class ExportNbd extends AttachCommand {
 
   async run() {
     const { args, flags } = await this.parse(ExportNbd);
-    const params = {
+    const params: ExportNbdParams = {
       path: args.device,
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       ...(flags['socket-path'] !== undefined ? { socketPath: resolve(flags['socket-path']) } : {}),
       ...(flags['read-only'] ? { readOnly: true } : {}),
       ...(flags.name !== undefined ? { exportName: flags.name } : {}),
     };
-    const r = await this.attach(flags.socket, (c) => c.call('exportNbd', params)) as ExportNbdResult;
+    const r = await this.attach(flags.socket, (c) => c.call('exportNbd', params));
     this.log(`${r.path} exported ${r.readOnly ? 'read-only' : 'read-write'} at ${r.uri}`);
     return r;
   }

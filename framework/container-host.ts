@@ -39,7 +39,7 @@ export interface KernelServices {
   registerNode(container: string, binding: number, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number }>;
   unregisterNode(container: string, node: number): Promise<number>;
   pollNotify(container: string, node: number): void;
-  addAttribute(container: string, binding: number, attr: number, spec: { name: string; mode: number }): Promise<number>;
+  addAttribute(container: string, binding: number, attr: number, spec: { name: string; mode: number; dir?: string }): Promise<number>;
   removeAttribute(container: string, attr: number): Promise<number>;
   registerRegion(container: string, region: number, buffer: SharedArrayBuffer): number;
   freeRegion(container: string, region: number): number;

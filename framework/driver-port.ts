@@ -90,6 +90,11 @@ export interface NodeSpec {
 export interface AttributeSpec {
   name: string;
   mode: number;
+  /**
+   * Subdirectory of the device's sysfs directory, e.g. "block/sda/queue" or "net/eth0/statistics"
+   * (a class device's directory, see NodeSpec.className). Absent: the device's directory itself.
+   */
+  dir?: string;
   show?: () => string | Promise<string>;
   store?: (value: string) => number | void | Promise<number | void>;
 }

@@ -52,6 +52,10 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
       assert.ok(st.isCharacterDevice());
       assert.equal(st.major, 10);
       assert.equal(await k.vfs.readFile('/sys/class/misc/hmecho/dev', { encoding: 'utf8' }), `10:${st.minor}\n`);
+      // Linux's layout: the class device lives under its parent, the class links to it.
+      assert.equal(await k.vfs.realpath('/sys/class/misc/hmecho'), '/sys/devices/platform/echo0/misc/hmecho');
+      assert.equal(await k.vfs.realpath('/sys/class/misc/hmecho/device'), '/sys/devices/platform/echo0');
+      assert.equal(await k.vfs.realpath('/sys/class/misc/hmecho/subsystem'), '/sys/class/misc');
       assert.equal(await k.vfs.readlink('/sys/bus/platform/devices/echo0'), '../../../devices/platform/echo0');
       assert.equal(await k.vfs.realpath('/sys/devices/platform/echo0/driver'), '/sys/bus/platform/drivers/hmecho');
       assert.match(await k.vfs.readFile('/proc/interrupts', { encoding: 'utf8' }) as string, /32:\s+0\s+hmdrv-intc/);
@@ -158,6 +162,7 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
       await k.vfs.writeFile('/sys/bus/platform/drivers/hmecho/unbind', 'echo0');
       assert.equal(k.vfs.exists('/dev/hmecho'), false);
       assert.equal(k.vfs.exists('/sys/class/misc/hmecho'), false);
+      assert.equal(k.vfs.exists('/sys/devices/platform/echo0/misc/hmecho'), false);
       assert.equal(k.vfs.exists('/sys/devices/platform/echo0/driver'), false);
       await assert.rejects(fh.write('x'), { code: 'ENODEV' });
       await fh.close();

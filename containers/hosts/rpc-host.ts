@@ -128,7 +128,7 @@ export abstract class RpcHost implements IContainerHost {
       case Op.REGISTER_NODE:
         return svc.registerNode(id, m.a0, m.a1, bytesJson<NodeSpec>(m.payload)).then((r) => reply(r.status, null, r.major, r.minor));
       case Op.UNREGISTER_NODE: return svc.unregisterNode(id, m.a0).then((s) => reply(s));
-      case Op.ADD_ATTR: return svc.addAttribute(id, m.a0, m.a1, bytesJson<{ name: string; mode: number }>(m.payload)).then((s) => reply(s));
+      case Op.ADD_ATTR: return svc.addAttribute(id, m.a0, m.a1, bytesJson<{ name: string; mode: number; dir?: string }>(m.payload)).then((s) => reply(s));
       case Op.REMOVE_ATTR: return svc.removeAttribute(id, m.a0).then((s) => reply(s));
       case Op.REGION: return this.mapRegion(m.a0, m.a1, m.a2);
       case Op.FREE_REGION: return reply(svc.freeRegion(id, m.a0));

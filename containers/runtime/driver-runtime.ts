@@ -24,7 +24,7 @@ export interface KernelLink {
   registerNode(binding: number, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number }>;
   unregisterNode(node: number): Promise<number>;
   pollNotify(node: number): void;
-  addAttribute(binding: number, attr: number, spec: { name: string; mode: number }): Promise<number>;
+  addAttribute(binding: number, attr: number, spec: { name: string; mode: number; dir?: string }): Promise<number>;
   removeAttribute(attr: number): Promise<number>;
   /** Memory both sides see: SAB (IC0/IC1) or memfd mapping (IC2), announced to the kernel. */
   allocRegion(region: number, size: number): Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
@@ -226,7 +226,7 @@ export class DriverRuntime {
       addAttribute: async (binding, spec) => {
         const attr = this.nextId++;
         this.attrs.set(attr, { binding, spec });
-        const r = await link.addAttribute(binding, attr, { name: spec.name, mode: spec.mode });
+        const r = await link.addAttribute(binding, attr, { name: spec.name, mode: spec.mode, dir: spec.dir });
         if (r < 0) { this.attrs.delete(attr); throw Object.assign(new Error(`addAttribute ${spec.name}: ${r}`), { errno: r }); }
         return attr;
       },

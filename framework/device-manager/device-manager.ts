@@ -367,10 +367,23 @@ export class DeviceManager {
       addAttribute: async (cid, binding, attr, spec) => {
         const b = this.bindingOf(cid, binding);
         if (!b) return -Errno.ENODEV;
-        if (!/^[A-Za-z0-9_.-]+$/.test(spec.name)) return -Errno.EINVAL;
+        if (!/^[A-Za-z0-9_.:-]+$/.test(spec.name)) return -Errno.EINVAL;
+        const dir = spec.dir ?? '';
+        if (dir !== '' && !/^[A-Za-z0-9_.:-]+(\/[A-Za-z0-9_.:-]+)*$/.test(dir)) return -Errno.EINVAL;
+        if (dir.split('/').some((s) => s === '.' || s === '..')) return -Errno.EINVAL;
         const c = b.container;
-        const path = `${devicePath(b.device.spec.name)}/${spec.name}`;
+        const base = devicePath(b.device.spec.name);
+        const path = dir ? `${base}/${dir}/${spec.name}` : `${base}/${spec.name}`;
         try {
+          // Subdirectories created for the attribute go with the binding (a class device's own
+          // directory is removed with its node, taking these along).
+          if (dir) {
+            let prefix = base;
+            for (const s of dir.split('/')) {
+              prefix += `/${s}`;
+              if (!vfs.exists(prefix)) { const d = vfs.mkdir(prefix); b.scope.add(d); }
+            }
+          }
           const reg = vfs.addAttribute(path, {
             show: async () => {
               const r = await c.host!.ops.attrShow(attr);
@@ -382,8 +395,9 @@ export class DeviceManager {
               if (s < 0) throw SystemError.fromErrno(s, 'write', path);
             },
           }, { mode: spec.mode & 0o777 });
-          c.attrs.set(attr, { binding: b, path });
-          b.scope.add(toDisposable(() => { c.attrs.delete(attr); return reg.dispose(); }));
+          const remove = toDisposable(() => { c.attrs.delete(attr); return reg.dispose(); });
+          c.attrs.set(attr, { binding: b, path, remove: async () => { b.scope.delete(remove); await remove.dispose(); } });
+          b.scope.add(remove);
           return 0;
         } catch (e) {
           return e instanceof SystemError ? e.errno : -Errno.EINVAL;
@@ -393,7 +407,7 @@ export class DeviceManager {
         const c = this.containers.get(cid);
         const a = c?.attrs.get(attr);
         if (!a) return -Errno.ENOENT;
-        c!.attrs.delete(attr);
+        await a.remove();
         return 0;
       },
       registerRegion: (cid, region, buffer) => {

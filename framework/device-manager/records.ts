@@ -66,7 +66,7 @@ export interface ContainerRecord {
   lastError?: string;
   bindings: Map<number, BindingRecord>;
   nodes: Map<number, NodeRecord>;
-  attrs: Map<number, { binding: BindingRecord; path: string }>;
+  attrs: Map<number, { binding: BindingRecord; path: string; remove: () => Promise<void> }>;
   regions: Map<number, SharedArrayBuffer>;
   irqs: Set<number>;
   /** The incarnation's MMIO port to the machine thread, if the platform has device models. */

@@ -4,7 +4,8 @@
  *   /sys/devices/platform/<dev>/{modalias,uevent,of_node/compatible,driver -> …}
  *   /sys/bus/platform/devices/<dev> -> ../../../devices/platform/<dev>
  *   /sys/bus/platform/drivers/<drv>/{bind,unbind,uevent,<dev> -> …}
- *   /sys/class/<class>/<name>/{dev,uevent,device -> …}
+ *   /sys/devices/platform/<dev>/<class>/<name>/{dev,uevent,device -> ../..}
+ *   /sys/class/<class>/<name> -> …, /sys/block/<disk> -> …
  */
 import type { IVfs } from '../vfs/api.js';
 import type { DeviceSpec, DriverManifest } from '../platform/types.js';
@@ -47,14 +48,34 @@ export function linkBinding(vfs: IVfs, device: string, driver: string): IDisposa
   ];
 }
 
-/** /sys/class/<class>/<name>: the device number, and a link back to the parent device. */
+/**
+ * A class device, laid out as Linux does: the real directory sits under its parent device,
+ *   /sys/devices/platform/<parent>/<class>/<name>/{dev,uevent,device -> ../..}
+ * and the class (and, for disks, /sys/block) holds a symlink to it:
+ *   /sys/class/<class>/<name> -> ../../devices/platform/<parent>/<class>/<name>
+ *   /sys/block/<name> -> ../devices/platform/<parent>/block/<name>
+ * Attributes a driver adds with `dir: "<class>/<name>"` land in that directory.
+ * `major` < 0 means the class device has no device number (network interfaces).
+ */
 export function addClassDevice(vfs: IVfs, className: string, name: string, parent: string,
   major: number, minor: number): IDisposable {
+  const rel = `devices/platform/${parent}/${className}/${name}`;
+  const dir = `/sys/${rel}`;
   vfs.mkdirp(`/sys/class/${className}`);
-  const dir = `/sys/class/${className}/${name}`;
-  const d = vfs.mkdir(dir);
-  vfs.addAttribute(`${dir}/dev`, { show: () => `${major}:${minor}\n` });
-  vfs.addAttribute(`${dir}/uevent`, { show: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=${name}\n` });
-  vfs.symlink(`../../../devices/platform/${parent}`, `${dir}/device`);
-  return d;
+  vfs.mkdirp(`${devicePath(parent)}/${className}`);
+  const regs: IDisposable[] = [vfs.mkdir(dir)];
+  if (major >= 0) {
+    vfs.addAttribute(`${dir}/dev`, { show: () => `${major}:${minor}\n` });
+    vfs.addAttribute(`${dir}/uevent`, { show: () => `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=${name}\n` });
+  } else {
+    vfs.addAttribute(`${dir}/uevent`, { show: () => `INTERFACE=${name}\n` });
+  }
+  vfs.symlink('../..', `${dir}/device`);
+  vfs.symlink(`../../../../../class/${className}`, `${dir}/subsystem`);
+  regs.push(vfs.symlink(`../../${rel}`, `/sys/class/${className}/${name}`));
+  if (className === 'block') {
+    vfs.mkdirp('/sys/block');
+    regs.push(vfs.symlink(`../${rel}`, `/sys/block/${name}`));
+  }
+  return { dispose: () => { for (const r of regs.reverse()) void r.dispose(); } };
 }

@@ -158,6 +158,7 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
 
     it('unbinds and rebinds through sysfs, releasing everything the binding held', async () => {
       const fh = await k.vfs.open('/dev/hmecho', O.RDWR);
+      const minor = (await k.vfs.stat('/dev/hmecho')).minor;
       const before = liveDisposableStores();
       await k.vfs.writeFile('/sys/bus/platform/drivers/hmecho/unbind', 'echo0');
       assert.equal(k.vfs.exists('/dev/hmecho'), false);
@@ -172,6 +173,7 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
       assert.equal(k.devices()[0]!.state, 'bound');
       const again = await k.vfs.open('/dev/hmecho', O.RDWR);
       await again.write('back'); await again.close();
+      assert.equal((await k.vfs.stat('/dev/hmecho')).minor, minor, 'the freed misc minor is reused');
     });
 
     it('fails a blocking read with EIO when its container dies, then serves again', async () => {

@@ -48,8 +48,9 @@ export class DeviceManager {
   readonly devices = new Map<string, DeviceRecord>();
   readonly containers = new Map<string, ContainerRecord>();
   private nextBinding = 1;
-  private nextMajor = DYNAMIC_MAJOR_TOP;
-  private nextMiscMinor = 64;
+  /** Dynamically allocated numbers in use: freed with their node, reused lowest-first as Linux does. */
+  private readonly usedMajors = new Set<number>();
+  private readonly usedMiscMinors = new Set<number>();
   private readonly deferred = new Set<string>();
   readonly supervisor: Supervisor;
   private readonly services: KernelServices;
@@ -477,9 +478,15 @@ export class DeviceManager {
     }
     let { major, minor } = spec;
     if (major === 0) {
-      if (spec.className === 'misc') { major = MISC_MAJOR; minor = this.nextMiscMinor++; } else { major = this.nextMajor--; minor = 0; }
+      if (spec.className === 'misc') { major = MISC_MAJOR; minor = takeLowest(this.usedMiscMinors, 64, 255, 1); } else { major = takeLowest(this.usedMajors, DYNAMIC_MAJOR_TOP, 234, -1); minor = 0; }
+      if (major < 0 || minor < 0) return { status: -Errno.EBUSY, major: 0, minor: 0 };
     }
     const store = new DisposableStore(`node ${spec.path}`);
+    if (spec.major === 0) {
+      const set = spec.className === 'misc' ? this.usedMiscMinors : this.usedMajors;
+      const n = spec.className === 'misc' ? minor : major;
+      store.add(toDisposable(() => { set.delete(n); }));
+    }
     const rec: NodeRecord = {
       node, path: spec.path, kind: spec.kind, major, minor, className: spec.className, container: c, binding: b,
       ops: undefined as never, remove: () => store.dispose(),
@@ -545,4 +552,12 @@ export class DeviceManager {
     for (const d of this.devices.values()) if (d.carryover.has(path)) return d.driver;
     return undefined;
   }
+}
+
+/** The first number from `from` towards `to` (step ±1) not in `used`, marked used; -1 if none. */
+function takeLowest(used: Set<number>, from: number, to: number, step: 1 | -1): number {
+  for (let n = from; step > 0 ? n <= to : n >= to; n += step) {
+    if (!used.has(n)) { used.add(n); return n; }
+  }
+  return -1;
 }

@@ -82,7 +82,11 @@ export async function bootKernel(opts: BootOptions): Promise<BootedKernel> {
   const path = opts.platform ?? defaultPlatformPath();
   // One pass: parse, scan manifests (the platform's driverPaths win over the built-in samples;
   // no driver code is loaded), and check the whole file, unknown drivers included.
-  const { platform, drivers: index } = await loadPlatformWithDrivers(path, { driverDirs: [...(opts.driverPaths ?? []), builtinDriverDir()] });
+  const { platform, drivers: found } = await loadPlatformWithDrivers(path, { driverDirs: [...(opts.driverPaths ?? []), builtinDriverDir()] });
+  // A platform that lists its drivers loads those (and any a device names), like the modules a
+  // Linux image inserts; one that lists none may bind any driver found.
+  const index = platform.drivers.length === 0 ? found
+    : found.only([...platform.drivers.map((d) => d.name), ...platform.devices.flatMap((d) => (d.driver ? [d.driver] : []))]);
   for (const p of index.problems) log.warn('kernel', `driver index: ${formatDiagnostic(p)}`);
   if (platform.devices.length === 0) throw new HmError('EPLATFORM', `platform ${platform.name} has no devices`);
   const vfs = new Vfs();

@@ -131,6 +131,13 @@ describe('DriverIndex.match', () => {
     ]);
   });
 
+  it('narrows to the drivers a platform loads, keeping index order', () => {
+    const loaded = index.only(['second', 'uart', 'missing']);
+    assert.deepEqual(loaded.names(), ['second', 'uart']);
+    assert.equal(loaded.match({ compatible: ['hmdrv,echo'] })?.name, 'second');
+    assert.equal(loaded.match({ compatible: ['hmdrv,echo'], driver: 'generic' }), undefined);
+  });
+
   it('records duplicates passed to from() as problems', () => {
     const dup = DriverIndex.from([fake('x', ['a']), fake('x', ['b'])]);
     assert.deepEqual(dup.names(), ['x']);

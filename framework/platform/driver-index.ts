@@ -89,6 +89,17 @@ export class DriverIndex {
     }
   }
 
+  /**
+   * The drivers a platform loads (Linux: the modules it inserts): only `names`, in index order.
+   * Unknown names are ignored here (platform checks report them). The problems stay visible.
+   */
+  only(names: Iterable<string>): DriverIndex {
+    const wanted = new Set(names);
+    const index = DriverIndex.from(this.all().filter((m) => wanted.has(m.name)));
+    index.problems.push(...this.problems);
+    return index;
+  }
+
   get(name: string): DriverManifest | undefined {
     return this.byName.get(name);
   }

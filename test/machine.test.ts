@@ -39,6 +39,13 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
       assert.ok(m && Number(m[1]) >= 2);
     });
 
+    it('reports DMA faults per device and MMIO faults per container port in /proc/hmdrv/machine', async () => {
+      const text = await k.vfs.readFile('/proc/hmdrv/machine', { encoding: 'utf8' }) as string;
+      const dev = k.devices()[0]!;
+      assert.match(text, new RegExp(`^${dev.name}\\s+tick\\s+0$`, 'm'));
+      assert.match(text, new RegExp(`^\\s+\\d+ ${dev.container}\\s+0$`, 'm'));
+    });
+
     it('lets the device DMA into a coherent buffer mapped into the container', async () => {
       const fh = await k.vfs.open('/dev/hmtick', O.RDONLY);
       const out = Buffer.alloc(4);

@@ -206,9 +206,12 @@ function controlRequest(m: Message): Reply {
       return reply(0);
     }
     case MOp.STATS:
-      return reply(0, new TextEncoder().encode(JSON.stringify(boot.config.devices.map((d, i) => ({
-        name: d.name, dmaFaults: dmaSpaces[i]?.faults ?? 0, portFaults: [...ports.values()].reduce((s, p) => s + p.faults, 0),
-      })))));
+      // Port faults (accesses outside every window granted to a port) belong to the port's
+      // container, not to a device: they are reported per port.
+      return reply(0, new TextEncoder().encode(JSON.stringify({
+        devices: boot.config.devices.map((d, i) => ({ name: d.name, model: d.model, dmaFaults: sumValues(dmaSpaces[i]?.faults) })),
+        ports: [...ports.values()].map((p) => ({ port: p.id, faults: p.faults })),
+      })));
     default:
       return reply(-38);
   }
@@ -270,3 +273,7 @@ function pollLoop(): void {
 
 control.start();
 parentPort!.postMessage({ type: 'ready', devices: boot.config.devices.map((d, i) => ({ name: d.name, ok: models[i] !== undefined })) });
+
+function sumValues(r: Record<string, number> | undefined): number {
+  return r ? Object.values(r).reduce((a, b) => a + b, 0) : 0;
+}

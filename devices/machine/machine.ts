@@ -29,6 +29,11 @@ export interface MachineOptions {
   kernelPage: { buffer: SharedArrayBuffer; maxSpinners: number };
 }
 
+export interface MachineStats {
+  devices: { name: string; model: string; dmaFaults: number }[];
+  ports: { port: number; faults: number }[];
+}
+
 export class Machine {
   private irqListener: (line: number, level: boolean) => void = () => undefined;
   private logListener: (level: number, text: string) => void = () => undefined;
@@ -131,7 +136,8 @@ export class Machine {
     return (await this.control.request(MOp.RESET_DEVICE, i)).status;
   }
 
-  async stats(): Promise<unknown> {
+  /** Fault counters: DMA (IOMMU) faults per device, MMIO faults per container port. */
+  async stats(): Promise<MachineStats> {
     const r = await this.control.request(MOp.STATS);
     return JSON.parse(new TextDecoder().decode(r.payload ?? new Uint8Array()));
   }

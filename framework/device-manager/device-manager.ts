@@ -56,6 +56,9 @@ export class DeviceManager {
   private readonly services: KernelServices;
   private shuttingDown = false;
 
+  /** The machine running the device models, if the platform has any. */
+  get machine(): Machine | undefined { return this.o.machine; }
+
   constructor(private readonly o: DeviceManagerOptions) {
     this.services = this.makeServices();
     this.supervisor = new Supervisor(this, o.log, o.watchdogMs);

@@ -32,5 +32,15 @@ export function registerProcfs(vfs: IVfs, dm: DeviceManager, irq: IrqController,
       String(c.ipc.spinHits).padStart(8), String(c.ipc.sleeps).padStart(8), String(c.ipc.wakeups).padStart(8),
     ].join(' ')).join('\n') + '\n';
   });
+  vfs.addGeneratedFile('/proc/hmdrv/machine', async () => {
+    const m = dm.machine;
+    if (!m) return 'no machine (the platform has no device models)\n';
+    const s = await m.stats();
+    const byPort = new Map([...dm.containers.values()].flatMap((c) => (c.port ? [[c.port.id, c.id] as const] : [])));
+    return 'device               model         dma-faults\n' +
+      s.devices.map((d) => `${d.name.padEnd(20)} ${d.model.padEnd(13)} ${String(d.dmaFaults).padStart(10)}\n`).join('') +
+      '\nport container            mmio-faults\n' +
+      s.ports.map((p) => `${String(p.port).padStart(4)} ${(byPort.get(p.port) ?? '-').padEnd(20)} ${String(p.faults).padStart(11)}\n`).join('');
+  });
   vfs.addGeneratedFile('/proc/hmdrv/ipc', () => JSON.stringify(Object.fromEntries(dm.containerInfo().map((c) => [c.id, { isolation: c.isolation, ...c.ipc }])), null, 2) + '\n');
 }

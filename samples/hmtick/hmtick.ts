@@ -34,6 +34,8 @@ interface Tick {
 
 const ticks = new Map<MiscDevice, Tick>();
 const seen = new WeakMap<File, number>();
+/** The COUNT each file's last read returned. */
+const returned = new WeakMap<File, number>();
 
 function hmtick_irq(_irq: number, devId: unknown): number {
   const t = devId as Tick;
@@ -47,11 +49,21 @@ function hmtick_irq(_irq: number, devId: unknown): number {
 
 async function hmtick_read(filp: File, buf: UserPtr, count: number): Promise<number> {
   const t = filp.private_data as Tick;
-  const last = seen.get(filp) ?? t.ticks;
+  let last = seen.get(filp) ?? t.ticks;
   if (t.ticks === last && filp.f_flags & O_NONBLOCK) return -EAGAIN;
-  await wait_event_interruptible(t.wq, () => t.ticks !== last);
-  seen.set(filp, t.ticks);
-  const text = new TextEncoder().encode(`${readl(t.base, R.COUNT)}\n`).subarray(0, count);
+  // An interrupt raised before the previous read sampled COUNT is delivered after it: wait until
+  // the device counted a tick this file has not been given yet.
+  let now: number;
+  for (;;) {
+    const r = await wait_event_interruptible(t.wq, () => t.ticks !== last);
+    if (r) return r;
+    last = t.ticks;
+    now = readl(t.base, R.COUNT);
+    if (now !== returned.get(filp) || filp.f_flags & O_NONBLOCK) break;
+  }
+  seen.set(filp, last);
+  returned.set(filp, now);
+  const text = new TextEncoder().encode(`${now}\n`).subarray(0, count);
   return copy_to_user(buf, text) ? -EFAULT : text.length;
 }
 

@@ -8,5 +8,5 @@ export { Machine } from './machine/machine.js';
 export { MmioPort } from './machine/mmio-port.js';
 export { SpinBudget } from './ipc/spin.js';
 export { KernelPage } from './ipc/kernel-page.js';
-export { registerModel, modelNames, type ModelContext, type ModelFactory } from './machine/models.js';
+export { registerModel, modelNames, type ModelContext, type ModelFactory, type ModelModule } from './machine/models.js';
 export { TICK_REGS } from './demo/tick.regs.js';

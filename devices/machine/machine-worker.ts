@@ -20,7 +20,7 @@ import { signalFor, type SignalKind } from '../ipc/signal.js';
 import { SpinBudget } from '../ipc/spin.js';
 import type { Message } from '../ipc/ring.js';
 import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
-import { modelFactory } from './models.js';
+import { loadModelModules, modelFactory } from './models.js';
 import { Switch, Wire } from '../nic/wire.js';
 import type { E1000 } from '../nic/e1000.model.js';
 
@@ -79,6 +79,7 @@ function endpointOver(mem: { buffer: SharedArrayBuffer; capacity: number }, name
 
 // ---- models --------------------------------------------------------------------------------
 
+await loadModelModules(boot.config.modelModules ?? [], (m) => log(3, m));
 for (const [index, cfg] of boot.config.devices.entries()) {
   const factory = modelFactory(cfg.model);
   if (!factory) { log(3, `${cfg.name}: unknown model "${cfg.model}"`); continue; }

@@ -4,6 +4,8 @@ import { Machine } from './machine.js';
 import { MmioPort } from './mmio-port.js';
 import { SpinBudget } from '../ipc/spin.js';
 import { TICK_REGS } from '../demo/tick.regs.js';
+import { modelNames, registerModel } from './models.js';
+import { SCRATCH_REGS } from './fixtures/scratch.model.js';
 
 const BASE = 0x1000_0000;
 const page = { buffer: new SharedArrayBuffer(4096), maxSpinners: 2 };
@@ -62,5 +64,22 @@ describe('Machine', async () => {
     await sleep(10);
     assert.ok(port.read(BASE + R.IS) & TICK_REGS.bits.IS.DMA_DONE);
     assert.equal(new DataView(m.memory.view(a.addr, 4).slice().buffer).getUint32(0, true), port.read(BASE + R.COUNT));
+  });
+});
+
+describe('registerModel', () => {
+  it('runs a model from a module of its own in the machine thread', async () => {
+    registerModel('scratch', new URL('./fixtures/scratch.model.js', import.meta.url), 'createScratch');
+    assert.ok(modelNames().includes('scratch'));
+    assert.throws(() => registerModel('tick', '/x.js'), /built in/);
+    const m = await Machine.start({ clock: 'virtual', devices: [{ name: 's0', model: 'scratch', windows: [{ base: BASE, size: 0x10 }], irqs: [], params: { seed: 7 } }] },
+      { kernelPage: page, memoryBytes: 1 << 20 });
+    const { id, memory } = m.openPort('thread');
+    const port = new MmioPort(memory, new SpinBudget(new Int32Array(page.buffer), 2));
+    try {
+      await m.grantWindow(id, BASE, 0x10);
+      assert.equal(port.read(BASE + SCRATCH_REGS.offsets.ID), 0x53435243);
+      assert.equal(port.read(BASE + SCRATCH_REGS.offsets.SCRATCH), 7);
+    } finally { port.close(); await m.close(); }
   });
 });

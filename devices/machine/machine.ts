@@ -4,6 +4,7 @@
  * thread running the device models, MMIO ports for driver containers, DMA grants (the IOMMU),
  * and the IRQ levels the models drive.
  */
+import { modelModules } from './models.js';
 import { Worker } from 'node:worker_threads';
 import { native } from '../native/index.js';
 import { PhysicalMemory } from '../core/phys-mem.js';
@@ -49,7 +50,7 @@ export class Machine {
     const capacity = PORT_RING_CAPACITY;
     const buffer = new SharedArrayBuffer(2 * ringBytes(capacity));
     const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {
-      workerData: { config, phys: memory.buffer, control: { buffer, capacity }, kernelPage: opts.kernelPage.buffer, maxSpinners: opts.kernelPage.maxSpinners },
+      workerData: { config: { ...config, modelModules: config.modelModules ?? modelModules() }, phys: memory.buffer, control: { buffer, capacity }, kernelPage: opts.kernelPage.buffer, maxSpinners: opts.kernelPage.maxSpinners },
     });
     // eslint-disable-next-line prefer-const -- assigned after the endpoint whose handlers capture it
     let m!: Machine;

@@ -3,6 +3,7 @@
  * The model registry: platform files name a device's model ("tick", later "ufs", "e1000",
  * "bochs-display"); the machine thread builds it with its DMA space, scheduler and IRQ lines.
  */
+import { pathToFileURL } from 'node:url';
 import type { DeviceModel } from '../core/device-model.js';
 import type { DmaSpace } from '../core/dma.js';
 import type { IrqLine } from '../core/irq.js';
@@ -65,8 +66,45 @@ const registry = new Map<string, ModelFactory>([
   ['bochs-display', (c) => new BochsDisplay({ name: c.name, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: c.params as Partial<BochsParams> })],
 ]);
 
-export function registerModel(name: string, factory: ModelFactory): void {
-  registry.set(name, factory);
+/** A model that lives in a module of its own: the machine thread imports it by URL. */
+export interface ModelModule {
+  name: string;
+  /** A file: URL (or an absolute path) of an ES module. */
+  module: string;
+  /** The export that is the ModelFactory. Default: "default". */
+  export: string;
+}
+
+const external = new Map<string, ModelModule>();
+
+/**
+ * Adds a model that platform files can name. Models run in the machine thread, which cannot be
+ * handed a function: give the module that exports the factory, and the machine imports it there.
+ * Register before booting the platform that uses it.
+ */
+export function registerModel(name: string, module: string | URL, exportName = 'default'): void {
+  if (registry.has(name)) throw new Error(`model "${name}" is built in`);
+  const href = module instanceof URL ? module.href : module.startsWith('file:') ? module : pathToFileURL(module).href;
+  external.set(name, { name, module: href, export: exportName });
+}
+
+/** The external models registered so far (sent to the machine thread at start). */
+export function modelModules(): ModelModule[] {
+  return [...external.values()];
+}
+
+/** In the machine thread: imports external model modules and adds their factories. */
+export async function loadModelModules(mods: readonly ModelModule[], log: (m: string) => void): Promise<void> {
+  for (const m of mods) {
+    try {
+      const ns = await import(m.module) as Record<string, unknown>;
+      const f = ns[m.export];
+      if (typeof f !== 'function') { log(`model ${m.name}: ${m.module} has no function export "${m.export}"`); continue; }
+      registry.set(m.name, f as ModelFactory);
+    } catch (e) {
+      log(`model ${m.name}: cannot import ${m.module}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }
 
 export function modelFactory(name: string): ModelFactory | undefined {
@@ -74,5 +112,5 @@ export function modelFactory(name: string): ModelFactory | undefined {
 }
 
 export function modelNames(): string[] {
-  return [...registry.keys()].sort();
+  return [...new Set([...registry.keys(), ...external.keys()])].sort();
 }

@@ -23,6 +23,7 @@
  *   LOG           notify (machine -> kernel) a0 = level, payload = text
  *   STATS         request -> payload = json per device
  */
+import type { ModelModule } from './models.js';
 export const MOp = {
   MMIO_WRITE: 1, MMIO_READ: 2, MMIO_SYNC: 3,
   GRANT_WINDOW: 10, REVOKE_WINDOW: 11, GRANT_DMA: 12, REVOKE_DMA: 13, OPEN_PORT: 14, CLOSE_PORT: 15,
@@ -45,4 +46,6 @@ export interface MachineConfig {
   devices: MachineDeviceConfig[];
   /** 'real' (timing models run on wall-clock time) or 'virtual' (deterministic; advanced by tests). */
   clock: 'real' | 'virtual';
+  /** Models outside the built-in set, imported by the machine thread (see registerModel). */
+  modelModules?: ModelModule[];
 }

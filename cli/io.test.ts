@@ -18,7 +18,7 @@ import { ControlServer } from '../framework/control/server.js';
 import { createFakeKernel } from '../framework/control/testing/fake-kernel.js';
 import { createIoMethods } from '../framework/io/control.js';
 import { copy, type CopySummary } from '../framework/io/copy.js';
-import { FakeBlockDevice, fakeDisk } from '../framework/io/fake-block.fixture.js';
+import { FakeBlockDevice, fakeDisk } from '../framework/vfs/fake-block.fixture.js';
 import type { IoJobParams, IoJobStatus } from '../framework/io/jobs.js';
 import { runLoad, type LoadResult } from '../framework/io/loadgen.js';
 import { buildIoParams } from './lib/io-args.js';
@@ -151,7 +151,7 @@ function inProcess(vfs: Parameters<typeof createIoMethods>[0]): IoCaller & { cal
 
 describe('hmdrv io: job session', () => {
   it('starts, follows progress and returns the result', async () => {
-    const { vfs } = fakeDisk({ size: 1 << 20, latencyMs: 1 });
+    const { vfs } = fakeDisk({ size: 1 << 20, delay: 1 });
     const c = inProcess(vfs);
     const seen: IoJobStatus[] = [];
     const params = buildIoParams('/dev/fake0', { rw: 'randwrite', iodepth: 4, runtime: '200ms', verify: true }, '/');
@@ -165,7 +165,7 @@ describe('hmdrv io: job session', () => {
   });
 
   it('cancels on the signal (Ctrl-C) and throws a failed job as its error', async () => {
-    const { vfs } = fakeDisk({ size: 1 << 20, latencyMs: 2 });
+    const { vfs } = fakeDisk({ size: 1 << 20, delay: 2 });
     const c = inProcess(vfs);
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 80);
@@ -239,7 +239,7 @@ describe('hmdrv io end to end (the real bin, a server with the io methods added)
       assert.equal(cp.code, 0, cp.stderr);
       assert.deepEqual(cp.stdout.split('\n'), ['3+1 records in', '3+1 records out', cp.stdout.split('\n')[2], '']);
       assert.match(cp.stdout, /^100000 bytes \(100kB, 97.7KiB\) copied, [\d.e-]+ s, [\d.]+[kMG]?B\/s$/m);
-      assert.deepEqual(Buffer.from(disk.memory.subarray(0, 100_000)), input);
+      assert.deepEqual(Buffer.from(disk.data.subarray(0, 100_000)), input);
     } finally {
       await server.close();
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { copy, validateCopyConfig, type CopyProgress } from './copy.js';
 import { IoError } from './errors.js';
-import { fakeDisk } from './fake-block.fixture.js';
+import { fakeDisk } from '../vfs/fake-block.fixture.js';
 
 const KiB = 1024;
 let dir: string;
@@ -20,8 +20,8 @@ describe('copy between a host file and a VFS block device', () => {
     const file = join(dir, 'in.bin');
     await writeFile(file, data);
     const s = await copy({ vfs, from: { host: file }, to: { vfs: path }, bs: 64 * KiB, fsync: true });
-    assert.deepEqual(Buffer.from(dev.memory.subarray(0, data.length)), data);
-    assert.ok(dev.memory.subarray(data.length).every((b) => b === 0), 'nothing past the data');
+    assert.deepEqual(Buffer.from(dev.data.subarray(0, data.length)), data);
+    assert.ok(dev.data.subarray(data.length).every((b) => b === 0), 'nothing past the data');
     assert.equal(s.bytes, data.length);
     assert.deepEqual(s.recordsIn, { full: 4, partial: 1 });
     assert.deepEqual(s.recordsOut, { full: 4, partial: 1 });
@@ -36,22 +36,22 @@ describe('copy between a host file and a VFS block device', () => {
 
   it('device → host, byte-exact, the whole device (capacity from stat)', async () => {
     const { vfs, dev, path } = fakeDisk({ size: 512 * KiB });
-    dev.memory.set(randomBytes(dev.memory.length));
+    dev.data.set(randomBytes(dev.data.length));
     const file = join(dir, 'out.bin');
     await writeFile(file, Buffer.alloc(2 << 20, 0xee)); // longer: must be truncated
     const s = await copy({ vfs, from: { vfs: path }, to: { host: file }, bs: 100 * KiB });
-    assert.deepEqual(await readFile(file), Buffer.from(dev.memory));
+    assert.deepEqual(await readFile(file), Buffer.from(dev.data));
     assert.equal(s.bytes, 512 * KiB);
     assert.deepEqual(s.recordsIn, { full: 5, partial: 1 });
   });
 
   it('bs larger than the VFS per-call maximum still copies whole records', async () => {
     const { vfs, dev, path } = fakeDisk({ size: 4 << 20 });
-    dev.memory.set(randomBytes(dev.memory.length));
+    dev.data.set(randomBytes(dev.data.length));
     const file = join(dir, 'big.bin');
     const s = await copy({ vfs, from: { vfs: path }, to: { host: file }, bs: 3 << 20 });
     assert.deepEqual(s.recordsIn, { full: 1, partial: 1 });
-    assert.deepEqual(await readFile(file), Buffer.from(dev.memory));
+    assert.deepEqual(await readFile(file), Buffer.from(dev.data));
   });
 
   it('count, skip and seek are in records, as dd', async () => {
@@ -62,9 +62,9 @@ describe('copy between a host file and a VFS block device', () => {
     const s = await copy({ vfs, from: { host: file }, to: { vfs: path }, bs: 1 * KiB, skip: 2, count: 3, seek: 10 });
     assert.equal(s.bytes, 3 * KiB);
     assert.equal(s.stopReason, 'count');
-    assert.deepEqual(Buffer.from(dev.memory.subarray(10 * KiB, 13 * KiB)), data.subarray(2 * KiB, 5 * KiB));
-    assert.ok(dev.memory.subarray(0, 10 * KiB).every((b) => b === 0));
-    assert.ok(dev.memory.subarray(13 * KiB).every((b) => b === 0));
+    assert.deepEqual(Buffer.from(dev.data.subarray(10 * KiB, 13 * KiB)), data.subarray(2 * KiB, 5 * KiB));
+    assert.ok(dev.data.subarray(0, 10 * KiB).every((b) => b === 0));
+    assert.ok(dev.data.subarray(13 * KiB).every((b) => b === 0));
 
     const out = join(dir, 'seek.bin');
     await copy({ vfs, from: { vfs: path }, to: { host: out }, bs: 1 * KiB, skip: 10, count: 3, seek: 1 });
@@ -88,7 +88,7 @@ describe('copy between a host file and a VFS block device', () => {
     const small = fakeDisk({ size: 20 * KiB });
     await assert.rejects(copy({ vfs: small.vfs, from: { host: file }, to: { vfs: small.path }, bs: 8 * KiB }),
       { code: 'ENOSPC', offset: 20 * KiB, path: '/dev/fake0' });
-    assert.deepEqual(Buffer.from(small.dev.memory), (await readFile(file)).subarray(0, 20 * KiB), 'filled up to the end');
+    assert.deepEqual(Buffer.from(small.dev.data), (await readFile(file)).subarray(0, 20 * KiB), 'filled up to the end');
 
     const rd = fakeDisk({ size: 64 * KiB, failAt: (op, pos) => (op === 'read' && pos === 16 * KiB ? 'ENODEV' : undefined) });
     await assert.rejects(copy({ vfs: rd.vfs, from: { vfs: rd.path }, to: { host: join(dir, 'x.bin') }, bs: 4 * KiB }),
@@ -98,7 +98,7 @@ describe('copy between a host file and a VFS block device', () => {
   });
 
   it('reports progress and can be aborted', async () => {
-    const { vfs, path } = fakeDisk({ size: 1 << 20, latencyMs: 2 });
+    const { vfs, path } = fakeDisk({ size: 1 << 20, delay: 2 });
     const seen: CopyProgress[] = [];
     const ac = new AbortController();
     const s = await copy({

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createIoMethods, parseIoParams } from './control.js';
 import type { CopySummary } from './copy.js';
-import { fakeDisk } from './fake-block.fixture.js';
+import { fakeDisk } from '../vfs/fake-block.fixture.js';
 import { IoJobs, type IoJobStatus } from './jobs.js';
 import type { LoadResult } from './loadgen.js';
 
@@ -25,7 +25,7 @@ async function finish(jobs: IoJobs, st: IoJobStatus): Promise<{ final: IoJobStat
 
 describe('IoJobs', () => {
   it('runs a load job; status long-polls progress until the result', async () => {
-    const { vfs } = fakeDisk({ size: 1 << 20, latencyMs: 1 });
+    const { vfs } = fakeDisk({ size: 1 << 20, delay: 1 });
     const jobs = new IoJobs(vfs, { progressIntervalMs: 40 });
     const st = jobs.start({ mode: 'load', path: '/dev/fake0', rw: 'randread', bs: 4096, iodepth: 4, runtimeMs: 250 });
     assert.equal(st.state, 'running');
@@ -41,7 +41,7 @@ describe('IoJobs', () => {
   });
 
   it('cancel gives the partial result; a closed owner connection aborts too, unless detached', async () => {
-    const { vfs } = fakeDisk({ size: 1 << 20, latencyMs: 2 });
+    const { vfs } = fakeDisk({ size: 1 << 20, delay: 2 });
     const jobs = new IoJobs(vfs);
     const st = jobs.start({ mode: 'load', path: '/dev/fake0', rw: 'read', bs: 4096, runtimeMs: 60_000 });
     await new Promise((r) => setTimeout(r, 50));
@@ -58,7 +58,7 @@ describe('IoJobs', () => {
   });
 
   it('reports failures in the status; rejects bad parameters, unknown jobs and too many jobs at once', async () => {
-    const { vfs } = fakeDisk({ size: 1 << 20, latencyMs: 5 });
+    const { vfs } = fakeDisk({ size: 1 << 20, delay: 5 });
     const jobs = new IoJobs(vfs, { maxRunning: 1 });
     const bad = jobs.start({ mode: 'load', path: '/dev/nothing', rw: 'read', bs: 4096 });
     const { final } = await finish(jobs, bad);
@@ -90,7 +90,7 @@ describe('control handlers (io, ioStatus, ioCancel)', () => {
 
   it('a copy job through the handlers, waiting for the end in the io call itself', async () => {
     const { vfs, dev } = fakeDisk({ size: 64 * 1024 });
-    dev.memory.fill(7);
+    dev.data.fill(7);
     const { handlers, jobs } = createIoMethods(vfs);
     const conn = new AbortController();
     const out = join(dir, 'dump.bin');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { O } from '../vfs/types.js';
-import { fakeDisk } from './fake-block.fixture.js';
+import { fakeDisk } from '../vfs/fake-block.fixture.js';
 import { runLoad, validateLoadConfig, type LoadProgress } from './loadgen.js';
 
 const KiB = 1024;
@@ -53,16 +53,16 @@ describe('runLoad: accounting and offsets', () => {
     assert.equal(w.dev.openFlags[0]! & O.ACCMODE, O.WRONLY);
     assert.equal(rw.syncs.count, 5); // 4 (every 2 writes) + the final one
     assert.equal(w.dev.syncs, 5);
-    assert.ok(w.dev.memory.some((b) => b !== 0), 'data written');
+    assert.ok(w.dev.data.some((b) => b !== 0), 'data written');
   });
 });
 
 describe('runLoad: concurrency, latency, progress', () => {
   it('keeps exactly iodepth requests in flight', async () => {
     for (const iodepth of [1, 8, 32]) {
-      const { vfs, dev, path } = fakeDisk({ size: 1 << 20, latencyMs: 2 });
+      const { vfs, dev, path } = fakeDisk({ size: 1 << 20, delay: 2 });
       const r = await runLoad({ vfs, path, rw: 'randread', bs: 4 * KiB, iodepth, ioCount: iodepth * 6 });
-      assert.equal(dev.maxInflight, iodepth, `device saw ${dev.maxInflight} at iodepth ${iodepth}`);
+      assert.equal(dev.maxActive, iodepth, `device saw ${dev.maxActive} at iodepth ${iodepth}`);
       assert.equal(r.maxInflight, iodepth);
       assert.equal(r.ios, iodepth * 6);
     }
@@ -71,7 +71,7 @@ describe('runLoad: concurrency, latency, progress', () => {
   it('reports sane latency percentiles for a known latency mix', async () => {
     // 90 % of requests take ~2 ms, 10 % ~25 ms (by request number, so exactly 10 %).
     let n = 0;
-    const { vfs, path } = fakeDisk({ size: 1 << 20, latencyMs: () => (n++ % 10 === 9 ? 25 : 2) });
+    const { vfs, path } = fakeDisk({ size: 1 << 20, delay: () => (n++ % 10 === 9 ? 25 : 2) });
     const r = await runLoad({ vfs, path, rw: 'randread', bs: 4 * KiB, iodepth: 16, ioCount: 400 });
     const l = r.latencyUs;
     assert.equal(l.count, 400);
@@ -85,7 +85,7 @@ describe('runLoad: concurrency, latency, progress', () => {
   });
 
   it('calls progress while running, with growing counts', async () => {
-    const { vfs, path } = fakeDisk({ size: 1 << 20, latencyMs: 1 });
+    const { vfs, path } = fakeDisk({ size: 1 << 20, delay: 1 });
     const seen: LoadProgress[] = [];
     const r = await runLoad({ vfs, path, rw: 'randwrite', bs: 4 * KiB, iodepth: 4, runtimeMs: 300, progressIntervalMs: 50, progress: (p) => seen.push(p) });
     assert.equal(r.stopReason, 'runtime');
@@ -99,7 +99,7 @@ describe('runLoad: concurrency, latency, progress', () => {
   });
 
   it('stops early when aborted and returns the partial result', async () => {
-    const { vfs, dev, path } = fakeDisk({ size: 1 << 20, latencyMs: 5 });
+    const { vfs, dev, path } = fakeDisk({ size: 1 << 20, delay: 5 });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const t0 = performance.now();
@@ -108,7 +108,7 @@ describe('runLoad: concurrency, latency, progress', () => {
     assert.ok(performance.now() - t0 < 2000);
     assert.ok(r.ios > 0);
     assert.equal(r.inflightAbandoned, 0);
-    assert.equal(dev.inflight, 0);
+    assert.equal(dev.active, 0);
     const pre = new AbortController();
     pre.abort();
     assert.equal((await runLoad({ vfs, path, rw: 'read', bs: 4096, signal: pre.signal })).ios, 0);

@@ -16,7 +16,7 @@ import { HmError } from '../errors/hm-error.js';
 import { toWireError } from '../control/wire-error.js';
 import { NbdTestClient } from './client.testing.js';
 import { NbdExports, parseExportSpec, type ExportNbdParams } from './exports.js';
-import { fakeBlockVfs } from './fake-block-device.testing.js';
+import { fakeDisk } from '../vfs/fake-block.fixture.js';
 import { pattern } from './helpers.testing.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,10 +63,10 @@ describe('hmdrv export nbd', { skip: existsSync(bin) ? false : 'cli/bin/run.js n
   let exports: NbdExports;
   let control: Server;
   let sock: string;
-  let dev: ReturnType<typeof fakeBlockVfs>['dev'];
+  let dev: ReturnType<typeof fakeDisk>['dev'];
 
   before(async () => {
-    const fake = fakeBlockVfs({ size: 1 << 20 });
+    const fake = fakeDisk({ size: 1 << 20 });
     dev = fake.dev;
     exports = new NbdExports(fake.vfs);
     sock = join(dir, 'control.sock');
@@ -131,7 +131,7 @@ describe('NbdExports', () => {
   });
 
   it('exports, lists, refuses a conflicting second export, unexports and closes all', async () => {
-    const { vfs } = fakeBlockVfs({ size: 1 << 20 });
+    const { vfs } = fakeDisk({ size: 1 << 20 });
     vfs.symlink('/dev/fake0', '/dev/disk0');
     const lines: string[] = [];
     const exports = new NbdExports(vfs, (l) => lines.push(l));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { NbdOptionError, NbdTestClient } from './client.testing.js';
-import { FakeBlockDevice } from './fake-block-device.testing.js';
+import { FakeBlockDevice } from '../vfs/fake-block.fixture.js';
 import { rejectsWith, startServer, until } from './helpers.testing.js';
 import {
   CLIENT_FLAG, encodeInfoRequest, encodeOption, HANDSHAKE_FLAG, NBD_ERR, NBD_INFO, NBD_OPT, NBD_REP, TX_FLAG,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NbdRequestError, type NbdTarget } from './client.testing.js';
-import { fakeBlockVfs, type FakeBlockDevice, type FakeBlockOptions } from './fake-block-device.testing.js';
+import { fakeDisk, type FakeBlockDevice, type FakeBlockOptions } from '../vfs/fake-block.fixture.js';
 import { NbdServer, type NbdServerOptions } from './server.js';
 import type { Vfs } from '../vfs/vfs.js';
 
@@ -20,7 +20,7 @@ export interface Started {
 
 /** A server on 127.0.0.1 (any port) exporting a fresh fake disk (1 MiB unless told). */
 export async function startServer(dev: Partial<FakeBlockOptions> = {}, opts: Partial<NbdServerOptions> = {}): Promise<Started> {
-  const { vfs, dev: device, path } = fakeBlockVfs({ size: 1 << 20, ...dev });
+  const { vfs, dev: device, path } = fakeDisk({ size: 1 << 20, ...dev });
   const logs: string[] = [];
   const server = await NbdServer.listen(vfs, { path, port: 0, log: (m) => logs.push(m), ...opts });
   const target: NbdTarget = server.address.socketPath !== undefined

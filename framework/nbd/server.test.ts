@@ -12,7 +12,7 @@ import { HmError, SystemError } from '../errors/hm-error.js';
 import { Vfs } from '../vfs/vfs.js';
 import { Budget } from './budget.js';
 import { NbdTestClient } from './client.testing.js';
-import { FakeBlockDevice, fakeBlockVfs } from './fake-block-device.testing.js';
+import { FakeBlockDevice, fakeDisk } from '../vfs/fake-block.fixture.js';
 import { pattern, startServer } from './helpers.testing.js';
 import {
   decodeInfoRequest, decodeRequest, encodeInfoRequest, encodeRequest, nbdErrorOf, NBD_ERR,
@@ -39,7 +39,7 @@ describe('NbdServer.listen', () => {
   });
 
   it('refuses a missing node (ENOENT), a character device (ENOTBLK) and bad options (EINVAL)', async () => {
-    const { vfs, path } = fakeBlockVfs({ size: 4096 });
+    const { vfs, path } = fakeDisk({ size: 4096 });
     vfs.mknod('/dev/tty0', { major: 4, minor: 0, ops: new FakeBlockDevice({ size: 1 }) });
     await assert.rejects(NbdServer.listen(vfs, { path: '/dev/nope', port: 0 }), (e: unknown) => e instanceof SystemError && e.code === 'ENOENT');
     await assert.rejects(NbdServer.listen(vfs, { path: '/dev/tty0', port: 0 }), (e: unknown) => e instanceof SystemError && e.code === 'ENOTBLK');
@@ -54,7 +54,7 @@ describe('NbdServer.listen', () => {
   it('reports a taken port as EADDRINUSE', async () => {
     const { server } = await startServer();
     try {
-      const { vfs, path } = fakeBlockVfs({ size: 4096 });
+      const { vfs, path } = fakeDisk({ size: 4096 });
       await assert.rejects(NbdServer.listen(vfs, { path, port: server.address.port! }),
         (e: unknown) => e instanceof HmError && e.code === 'EADDRINUSE' && e.suggestions.length > 0);
     } finally {
@@ -77,7 +77,7 @@ describe('NbdServer.listen', () => {
       await c.write(0, pattern(512));
       assert.deepEqual(await c.read(0, 512), pattern(512));
       await c.disconnect();
-      const { vfs, path } = fakeBlockVfs({ size: 4096 });
+      const { vfs, path } = fakeDisk({ size: 4096 });
       await assert.rejects(NbdServer.listen(vfs, { path, socketPath }), (e: unknown) => e instanceof HmError && e.code === 'EADDRINUSE');
       await assert.rejects(NbdServer.listen(vfs, { path, socketPath: join(dir, 'plain') }), (e: unknown) => e instanceof HmError && e.code === 'EEXIST');
     } finally {

@@ -99,12 +99,25 @@ describe('models bench: e1000', { timeout: 30_000 }, () => {
           assert.ok(p.stats.tdtWrites < p.stats.tx / 10, 'TDT is written once per batch');
           p.check();
           assert.equal(p.models[1].counters.rxFrames, p.stats.rx);
+          assert.ok(p.stats.verified >= Math.floor(p.stats.rx / 64), 'every 64th frame compared byte for byte, FCS included');
         } finally {
           p.close();
         }
       }
     });
   }
+
+  test('a frame that arrives different from what was sent fails the run', async (t) => {
+    const nic = await loadNicTesting();
+    if ('unavailable' in nic) return t.skip(nic.unavailable);
+    const p = await NicPair.create(nic, { frameBytes: 60, ring: 256, virtual: true });
+    try {
+      p.mem.bytes[p.a.drv.txBufs + 20]! ^= 0xff; // frame 0 (compared in full) leaves with a flipped byte
+      await assert.rejects(p.run(100), /frame 0: byte 20/);
+    } finally {
+      p.close();
+    }
+  });
 });
 
 test('the ideal frame loop runs (no model needed)', () => {

@@ -21,6 +21,7 @@ import { IKernelLog, KernelLog, formatLogEntry } from './kernel/klog.js';
 import { IIrqController, IrqController } from './irq/irq-controller.js';
 import { DeviceManager } from './device-manager/device-manager.js';
 import { Kernel } from './kernel/kernel.js';
+import { NetStack } from './net/stack.js';
 import { registerProcfs } from './kernel/procfs.js';
 import { packageRoot } from '../devices/native/index.js';
 import { KernelPage } from '../devices/ipc/kernel-page.js';
@@ -99,13 +100,15 @@ export async function bootKernel(opts: BootOptions): Promise<BootedKernel> {
   di.register(IIrqController, { useValue: irq });
   di.register(IContainerHostFactory, { useValue: hosts });
   log.info('kernel', `booting platform ${platform.name} (${platform.devices.length} devices, ${index.all().length} drivers)`);
+  const net = new NetStack({ vfs, log });
   const dm = new DeviceManager({
-    platform, index, vfs, hosts, log, irq, di, machine,
+    platform, index, vfs, hosts, log, irq, di, machine, net,
     isolation: opts.isolation, watchdogMs: opts.watchdogMs ?? platform.options.watchdogMs ?? 2_000,
   });
   registerProcfs(vfs, dm, irq, log, t0);
   await dm.probeAll();
-  const kernel = new Kernel(vfs, platform, dm, irq, log, performance.now() - t0, machine);
+  await net.settled(); // interfaces registered during probe are up (and addressed) when boot returns
+  const kernel = new Kernel(vfs, platform, dm, irq, log, performance.now() - t0, machine, net);
   di.register(IKernelToken, { useValue: kernel });
   log.info('kernel', `ready in ${kernel.readyMs.toFixed(1)} ms`);
   return kernel;

@@ -36,13 +36,21 @@ export interface ContainerOps {
 /** Upcalls from a container, as the kernel handles them. */
 export interface KernelServices {
   log(container: string, level: LogLevel, binding: number, message: string): void;
-  registerNode(container: string, binding: number, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number }>;
+  /** `name`: the interface name allocated for a 'net' node. */
+  registerNode(container: string, binding: number, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number; name?: string }>;
   unregisterNode(container: string, node: number): Promise<number>;
   pollNotify(container: string, node: number): void;
   addAttribute(container: string, binding: number, attr: number, spec: { name: string; mode: number; dir?: string }): Promise<number>;
   removeAttribute(container: string, attr: number): Promise<number>;
   registerRegion(container: string, region: number, buffer: SharedArrayBuffer): number;
   freeRegion(container: string, region: number): number;
+  /**
+   * DriverEnv.mapDeviceMemory: checks that [addr, addr + size) lies in a RAM-backed window of the
+   * binding's device, registers the kernel's view of it as `region`, and says where the container
+   * maps the same bytes from: `buffer` (a thread of this process) or the memfd `fd` at `offset`.
+   */
+  mapDeviceMemory(container: string, binding: number, region: number, addr: number, size: number):
+    { status: number; buffer: SharedArrayBuffer | null; fd: number; offset: number };
   requestIrq(container: string, binding: number, line: number): number;
   freeIrq(container: string, line: number): number;
   /** The container's handler for `line` returned: re-evaluate the (level-triggered) line. */

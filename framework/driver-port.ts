@@ -74,9 +74,13 @@ export interface SharedRegion extends SharedRegionRef {
 }
 
 export interface NodeSpec {
-  /** Full path, e.g. "/dev/hmecho". */
+  /**
+   * Full path, e.g. "/dev/hmecho". For kind 'net': the interface name or a template, "eth%d"
+   * (the kernel picks the lowest free number and answers the name; no /dev entry is made).
+   */
   path: string;
-  kind: 'chr' | 'blk';
+  /** 'net': a network interface's link to the kernel's stack (framework/net/abi.ts). */
+  kind: 'chr' | 'blk' | 'net';
   mode: number;
   /** 0 = let the kernel allocate (misc devices: major 10, dynamic minor). */
   major: number;
@@ -85,6 +89,8 @@ export interface NodeSpec {
   className?: string;
   /** Set by the runtime: the driver implements llseek (else pread/pwrite give ESPIPE). */
   seekable?: boolean;
+  /** Block devices: capacity in bytes, what stat() reports (Linux bdev_nr_bytes). */
+  size?: number;
 }
 
 export interface AttributeSpec {
@@ -126,8 +132,11 @@ export interface DriverEnv {
   /** The container's isolation class, for diagnostics only: drivers must not depend on it. */
   readonly isolation: 'ic0' | 'ic1' | 'ic2';
   log(level: LogLevel, message: string, binding?: number): void;
-  /** Registers a device node served by `ops`; resolves to its node id. */
-  registerNode(binding: number, spec: NodeSpec, ops: DriverFileOps): Promise<{ node: number; major: number; minor: number }>;
+  /**
+   * Registers a device node served by `ops`; resolves to its node id. For a 'net' node, `name`
+   * is the interface name the kernel allocated and `minor` its ifindex.
+   */
+  registerNode(binding: number, spec: NodeSpec, ops: DriverFileOps): Promise<{ node: number; major: number; minor: number; name?: string }>;
   unregisterNode(node: number): Promise<void>;
   /** A driver's wake_up() on a poll wait queue: pollers of this node re-poll. */
   pollNotify(node: number): void;
@@ -137,6 +146,14 @@ export interface DriverEnv {
   /** Allocates memory shared with the kernel (mmap-able by callers). */
   allocShared(size: number): Promise<SharedRegion>;
   freeShared(region: number): Promise<void>;
+  /**
+   * The CPU view of device memory (memremap): [addr, addr + size) inside one of the binding's
+   * `reg` windows that the machine backs with RAM, such as a display's VRAM (BAR0). The bytes are
+   * the device's own, not a copy, in every isolation class. The region can be returned from mmap
+   * like an allocShared one, and is released by freeShared or with the binding. Rejects with
+   * errno -EINVAL outside such a window (or not page-aligned in it), -ENODEV without a machine.
+   */
+  mapDeviceMemory(binding: number, addr: number, size: number): Promise<SharedRegion>;
   /** Allocates DMA memory the device may access in direction `dir` (granted in its IOMMU). */
   dmaAlloc(binding: number, size: number, dir: DmaDirection): Promise<DmaBuffer>;
   dmaFree(binding: number, addr: number): Promise<void>;

@@ -7,6 +7,7 @@ import type { InjectionToken } from 'tsyringe';
 import type { IVfs } from './vfs/api.js';
 import type { IoctlDecl, IsolationClass, MmioWindow, PlatformSpec } from './platform/types.js';
 import type { ExportNbdParams, ExportNbdResult } from './nbd/exports.js';
+import type { NetStack } from './net/stack.js';
 
 export type DeviceState = 'unbound' | 'probing' | 'bound' | 'deferred' | 'failed' | 'restarting';
 export type ContainerState = 'starting' | 'running' | 'crashed' | 'restarting' | 'stopped';
@@ -91,6 +92,14 @@ export interface IKernel {
   exportNbd(params: ExportNbdParams): Promise<ExportNbdResult>;
   /** Current NBD exports. */
   nbdExports(): ExportNbdResult[];
+  /**
+   * What the display behind a device node (e.g. /dev/fb0) shows now: its model's scanout, as
+   * RGBA rows; a string says why nothing is shown (display off, mode not displayable). Throws
+   * SystemError ENODEV for a node without a display model. Absent on kernels without a machine.
+   */
+  scanout?(path: string): Promise<{ width: number; height: number; rgba: Uint8Array } | string>;
+  /** The network stack (interfaces, packet sockets, ping); see framework/net. */
+  readonly net?: NetStack;
   /** Unbinds everything, stops containers, closes fds. */
   shutdown(): Promise<void>;
 }

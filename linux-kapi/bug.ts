@@ -66,9 +66,9 @@ export function currentEnvOrNull(): DriverEnv | null {
 }
 
 /** printk that never throws: through `env` (or the current env), else to stderr. */
-export function kapi_log(level: LogLevel, message: string, env: DriverEnv | null = null): void {
+export function kapi_log(level: LogLevel, message: string, env: DriverEnv | null = null, binding?: number): void {
   const e = env ?? currentEnvOrNull();
-  if (e) e.log(level, message);
+  if (e) e.log(level, message, binding);
   else console.error(message);
 }
 
@@ -99,7 +99,7 @@ export function callerSite(): string {
  * (from a callback: the callback's name). Returns the record.
  */
 export function kapi_report(kind: string, level: LogLevel, message: string,
-  opts: { site?: string; env?: DriverEnv | null; key?: string } = {}): KapiBug {
+  opts: { site?: string; env?: DriverEnv | null; key?: string; binding?: number } = {}): KapiBug {
   const site = opts.site ?? callerSite();
   const key = `${kind}\0${site}\0${opts.key ?? ''}`;
   const old = bugs.get(key);
@@ -112,7 +112,7 @@ export function kapi_report(kind: string, level: LogLevel, message: string,
   const rec: KapiBug = { kind, message: text, site, count: 1 };
   if (bugs.size >= MAX_RECORDS) bugs.delete(bugs.keys().next().value!);
   bugs.set(key, rec);
-  kapi_log(level, text, opts.env ?? null);
+  kapi_log(level, text, opts.env ?? null, opts.binding);
   kapiDebug.onBug?.(rec, false);
   return rec;
 }

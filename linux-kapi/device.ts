@@ -5,6 +5,7 @@
  */
 import type { DeviceHandle, DriverEnv, LogLevel } from '../framework/driver-port.js';
 import { EINVAL, ENXIO } from './errno.js';
+import { __once, __ratelimit } from './kernel.js';
 
 type Action = () => void | Promise<void>;
 
@@ -28,6 +29,21 @@ export class PlatformDevice {
   }
 }
 
+/** Devices bound now, per driver env (module.ts keeps it): request_irq finds its device here. */
+const boundDevices = new WeakMap<DriverEnv, Set<Device>>();
+
+/** @internal module.ts: `dev` is bound (from before probe) or no longer (after remove). */
+export function __device_bound(dev: Device, bound: boolean): void {
+  let set = boundDevices.get(dev.env);
+  if (!set) { set = new Set(); boundDevices.set(dev.env, set); }
+  if (bound) set.add(dev); else set.delete(dev);
+}
+
+/** @internal The bound devices of `env`. */
+export function __bound_devices(env: DriverEnv): Device[] {
+  return [...(boundDevices.get(env) ?? [])];
+}
+
 export const dev_name = (dev: Device): string => dev.init_name;
 export const dev_get_drvdata = <T>(dev: Device): T => dev.driver_data as T;
 export const dev_set_drvdata = (dev: Device, data: unknown): void => { dev.driver_data = data; };
@@ -42,6 +58,27 @@ export const dev_warn = (dev: Device, m: string): void => devLog(4, dev, m);
 export const dev_notice = (dev: Device, m: string): void => devLog(5, dev, m);
 export const dev_info = (dev: Device, m: string): void => devLog(6, dev, m);
 export const dev_dbg = (dev: Device, m: string): void => devLog(7, dev, m);
+export const dev_emerg = (dev: Device, m: string): void => devLog(0, dev, m);
+export const dev_alert = (dev: Device, m: string): void => devLog(1, dev, m);
+export const dev_crit = (dev: Device, m: string): void => devLog(2, dev, m);
+/** dev_printk(level, dev, msg). */
+export const dev_printk = (level: LogLevel, dev: Device, m: string): void => devLog(level, dev, m);
+
+function devOnce(level: LogLevel, dev: Device, m: string): void {
+  if (__once(dev.env, `${dev.binding}\0${level}\0${m}`)) devLog(level, dev, m);
+}
+function devRatelimited(level: LogLevel, dev: Device, m: string): void {
+  if (__ratelimit(dev.env, `${dev.binding}\0${level}\0${m.slice(0, 40)}`, dev.binding)) devLog(level, dev, m);
+}
+/** dev_*_once: once per device and message text. */
+export const dev_err_once = (dev: Device, m: string): void => devOnce(3, dev, m);
+export const dev_warn_once = (dev: Device, m: string): void => devOnce(4, dev, m);
+export const dev_info_once = (dev: Device, m: string): void => devOnce(6, dev, m);
+/** dev_*_ratelimited: at most 10 per 5 s per device, level and message start (first 40 characters). */
+export const dev_err_ratelimited = (dev: Device, m: string): void => devRatelimited(3, dev, m);
+export const dev_warn_ratelimited = (dev: Device, m: string): void => devRatelimited(4, dev, m);
+export const dev_info_ratelimited = (dev: Device, m: string): void => devRatelimited(6, dev, m);
+export const dev_dbg_ratelimited = (dev: Device, m: string): void => devRatelimited(7, dev, m);
 
 /** Logs (except for -EPROBE_DEFER) and returns `err`, for `return dev_err_probe(...)`. */
 export function dev_err_probe(dev: Device, err: number, msg: string): number {

@@ -11,6 +11,8 @@
 import type { DmaDirection } from '../framework/driver-port.js';
 import { Device, dev_err } from './device.js';
 import { EIO } from './errno.js';
+import { coherent_added, coherent_removed } from './swiotlb.js';
+import { might_sleep } from './preempt.js';
 
 export const DMA_BIDIRECTIONAL = 0, DMA_TO_DEVICE = 1, DMA_FROM_DEVICE = 2, DMA_NONE = 3;
 export const DMA_MAPPING_ERROR = 0;
@@ -33,9 +35,12 @@ export interface CoherentBuffer {
 
 /** dma_alloc_coherent: zeroed, page-granular, both directions. Resolves null on failure. */
 export async function dma_alloc_coherent(dev: Device, size: number, dir = DMA_BIDIRECTIONAL): Promise<CoherentBuffer | null> {
+  might_sleep('dma_alloc_coherent()');
   try {
     const b = await dev.env.dmaAlloc(dev.binding, size, DIR_NAMES[dir] ?? 'bidirectional');
-    return { cpu_addr: b.bytes.subarray(0, size), dma_handle: b.addr };
+    const cpu = b.bytes.subarray(0, size);
+    coherent_added(dev, cpu, b.addr, DIR_NAMES[dir] ? dir : DMA_BIDIRECTIONAL);   // zero-copy dma_map_* of views of it
+    return { cpu_addr: cpu, dma_handle: b.addr };
   } catch (e) {
     dev_err(dev, `dma_alloc_coherent(${size}) failed: ${(e as Error).message}`);
     return null;
@@ -43,6 +48,7 @@ export async function dma_alloc_coherent(dev: Device, size: number, dir = DMA_BI
 }
 
 export async function dma_free_coherent(dev: Device, _size: number, _cpu: Uint8Array, handle: number): Promise<void> {
+  coherent_removed(dev, handle);
   await dev.env.dmaFree(dev.binding, handle);
 }
 

@@ -9,6 +9,7 @@ import { UserPtr } from './uaccess.js';
 import { setDriverEnv } from './kernel.js';
 import type { PollTable } from './wait.js';
 import { EINVAL } from './errno.js';
+import { lockdep_task } from './lockdep.js';
 
 export const O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0o4000, O_APPEND = 0o2000;
 export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
@@ -16,7 +17,11 @@ export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 /** Linux's `loff_t *ppos`: a boxed position. */
 export interface Loff { value: number }
 
-export interface Inode { readonly i_rdev: number }
+export interface Inode {
+  readonly i_rdev: number;
+  /** The cdev the node belongs to (character devices made with cdev_add + device_create). */
+  readonly i_cdev?: unknown;
+}
 
 export class File {
   private_data: unknown = undefined;
@@ -92,5 +97,10 @@ export function adaptFileOperations(env: DriverEnv, nodeRef: () => number, fops:
   };
   if (fops.llseek) ops.llseek = (f, off, whence, pos) => fops.llseek!(fileOf(f), off, whence, pos);
   if (fops.fsync) ops.fsync = (f) => fops.fsync!(fileOf(f));
+  // Debug mode: every file operation is its own lockdep "task" (locks it holds across awaits are its own).
+  for (const k of Object.keys(ops) as (keyof DriverFileOps)[]) {
+    const op = ops[k] as (...a: unknown[]) => unknown;
+    (ops as Record<string, unknown>)[k] = (...a: unknown[]) => lockdep_task(env, k, () => op(...a));
+  }
   return ops;
 }

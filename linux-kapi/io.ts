@@ -6,10 +6,12 @@
  *
  * Differs from Linux: an `__iomem` pointer is an `IoMem` window and the register offset is a
  * second argument (`readl(base, REG)` for `readl(base + REG)`); an access outside the window is
- * refused (logged, reads give all ones) instead of touching whatever lies there.
+ * refused (reported once per call site with the site, counted; reads give all ones) instead of
+ * touching whatever lies there.
  */
 import type { MmioAccess } from '../framework/driver-port.js';
 import { Device, IORESOURCE_MEM, dev_err, type Resource } from './device.js';
+import { kapi_report } from './bug.js';
 import { EINVAL, ENODEV, ETIMEDOUT } from './errno.js';
 
 export class IoMem {
@@ -24,7 +26,8 @@ export class IoMem {
   addr(off: number, width: number): number {
     if (off < 0 || off + width > this.size || off % width !== 0) {
       const msg = `MMIO ${width * 8}-bit access at offset 0x${off.toString(16)} outside the mapped window [0x${this.phys.toString(16)}, +0x${this.size.toString(16)})`;
-      if (this.owner) dev_err(this.owner, msg);
+      // Once per call site (then counted), so a bad access in a loop cannot flood the log.
+      kapi_report('mmio-outside', 3, msg, this.owner ? { env: this.owner.env, binding: this.owner.binding } : {});
       return -1;
     }
     return this.phys + off;
@@ -37,9 +40,14 @@ function rd(io: IoMem, off: number, w: 1 | 2 | 4): number {
   const a = io.addr(off, w);
   return a < 0 ? ALL_ONES[w] : io.bus.read(a, w);
 }
+/** @internal Debug-mode observers of register writes (dma-debug.ts installs one); null when unused. */
+export const mmioHooks: { write: ((io: IoMem, off: number, value: number) => void) | null } = { write: null };
+
 function wr(v: number, io: IoMem, off: number, w: 1 | 2 | 4): void {
   const a = io.addr(off, w);
-  if (a >= 0) io.bus.write(a, v, w);
+  if (a < 0) return;
+  if (mmioHooks.write && w !== 1) mmioHooks.write(io, off, v);
+  io.bus.write(a, v, w);
 }
 
 export const readb = (io: IoMem, off = 0): number => rd(io, off, 1);

@@ -40,3 +40,63 @@ export const pr_warn = (m: string): void => printk(4, m);
 export const pr_notice = (m: string): void => printk(5, m);
 export const pr_info = (m: string): void => printk(6, m);
 export const pr_debug = (m: string): void => printk(7, m);
+export const pr_emerg = (m: string): void => printk(0, m);
+export const pr_alert = (m: string): void => printk(1, m);
+export const pr_crit = (m: string): void => printk(2, m);
+export const pr_warning = pr_warn;
+/** pr_cont: continuation lines are separate log records here (no partial-line buffer). */
+export const pr_cont = (m: string): void => printk(6, m);
+export const pr_devel = pr_debug;
+
+/** Messages printed by the *_once variants (per env: each driver container has its own). */
+const onceSeen = new WeakMap<DriverEnv, Set<string>>();
+/** Ratelimit state per (env, message key): Linux's DEFAULT_RATELIMIT_INTERVAL 5 s, BURST 10. */
+const rlState = new WeakMap<DriverEnv, Map<string, { start: number; printed: number; missed: number }>>();
+export const DEFAULT_RATELIMIT_INTERVAL_MS = 5000, DEFAULT_RATELIMIT_BURST = 10;
+
+/**
+ * @internal True if a message keyed `key` may be printed now through `env` (at most BURST per
+ * interval); a summary of the suppressed count is logged when a new interval starts.
+ */
+export function __ratelimit(env: DriverEnv, key: string, binding?: number): boolean {
+  let m = rlState.get(env);
+  if (!m) { m = new Map(); rlState.set(env, m); }
+  const now = performance.now();
+  let s = m.get(key);
+  if (!s || now - s.start >= DEFAULT_RATELIMIT_INTERVAL_MS) {
+    if (s && s.missed > 0) env.log(4, `${s.missed} callbacks suppressed`, binding);
+    s = { start: now, printed: 0, missed: 0 };
+    if (m.size > 1000) m.clear();
+    m.set(key, s);
+  }
+  if (s.printed < DEFAULT_RATELIMIT_BURST) { s.printed++; return true; }
+  s.missed++;
+  return false;
+}
+
+/** @internal True the first time `key` is seen for `env`. */
+export function __once(env: DriverEnv, key: string): boolean {
+  let seen = onceSeen.get(env);
+  if (!seen) { seen = new Set(); onceSeen.set(env, seen); }
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
+/** printk_once(level, msg): printed once per message text (Linux: once per call site). */
+export function printk_once(level: LogLevel, msg: string): void {
+  const env = driverEnv();
+  if (__once(env, `${level}\0${msg}`)) env.log(level, msg);
+}
+/** printk_ratelimited(level, msg): at most 10 messages per 5 s per level and first 40 characters. */
+export function printk_ratelimited(level: LogLevel, msg: string): void {
+  const env = driverEnv();
+  if (__ratelimit(env, `${level}\0${msg.slice(0, 40)}`)) env.log(level, msg);
+}
+export const pr_err_once = (m: string): void => printk_once(3, m);
+export const pr_warn_once = (m: string): void => printk_once(4, m);
+export const pr_info_once = (m: string): void => printk_once(6, m);
+export const pr_err_ratelimited = (m: string): void => printk_ratelimited(3, m);
+export const pr_warn_ratelimited = (m: string): void => printk_ratelimited(4, m);
+export const pr_info_ratelimited = (m: string): void => printk_ratelimited(6, m);
+export const pr_debug_ratelimited = (m: string): void => printk_ratelimited(7, m);

@@ -6,8 +6,15 @@ import type { Device } from './device.js';
 import { adaptFileOperations, type FileOperations } from './fs.js';
 import { driverEnv } from './kernel.js';
 import { EINVAL } from './errno.js';
+import { MKDEV } from './cdev.js';
+import { debug_site } from './debug.js';
+import { track_resource, untrack_resource, type TrackedResource } from './unbind-check.js';
+import { might_sleep } from './preempt.js';
 
 export const MISC_DYNAMIC_MINOR = 255;
+
+/** Registrations the debug mode's unbind check knows about. */
+const trackedOf = new WeakMap<MiscDevice, TrackedResource>();
 
 export interface MiscDevice {
   minor: number;
@@ -22,6 +29,7 @@ export interface MiscDevice {
 }
 
 export async function misc_register(misc: MiscDevice): Promise<number> {
+  might_sleep('misc_register()');
   if (!misc.name || !misc.fops) return -EINVAL;
   const env = misc.parent?.env ?? driverEnv();
   const binding = misc.parent?.binding ?? 0;
@@ -36,7 +44,11 @@ export async function misc_register(misc: MiscDevice): Promise<number> {
     }, ops);
     misc.this_node = r.node;
     misc.minor = r.minor;
-    (inode as { i_rdev: number }).i_rdev = (r.major << 8) | r.minor;
+    (inode as { i_rdev: number }).i_rdev = MKDEV(r.major, r.minor);
+    if (misc.parent) {
+      trackedOf.set(misc, track_resource(misc.parent, { kind: 'misc device', name: `/dev/${misc.name}`, site: debug_site(env),
+        hint: 'misc_deregister missing in remove (or use devm_add_action)' }));
+    }
     return 0;
   } catch (e) {
     return (e as { errno?: number }).errno ?? -EINVAL;
@@ -48,5 +60,6 @@ export async function misc_deregister(misc: MiscDevice): Promise<void> {
   const env = misc.parent?.env ?? driverEnv();
   const node = misc.this_node;
   misc.this_node = undefined;
+  if (misc.parent) untrack_resource(misc.parent, trackedOf.get(misc));
   await env.unregisterNode(node);
 }

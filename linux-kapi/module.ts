@@ -4,8 +4,12 @@
  * container loads. probe failures and unbind run the device's devres in reverse order.
  */
 import type { DeviceHandle, DriverModule } from '../framework/driver-port.js';
-import { PlatformDevice, devres_release_all } from './device.js';
+import { PlatformDevice, devres_release_all, of_property_read_bool, __device_bound } from './device.js';
+import { kapi_debug_enable } from './debug.js';
+import { lockdep_task } from './lockdep.js';
+import { kapi_unbind_check } from './unbind-check.js';
 import { moduleParams, setDriverEnv, setModuleParams } from './kernel.js';
+import { dev_can_dma, swiotlb_init_dev } from './swiotlb.js';
 import type { DriverEnv } from '../framework/driver-port.js';
 
 export interface OfDeviceId { compatible: string; data?: unknown }
@@ -45,19 +49,32 @@ export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () =
       return hooks.init?.();
     },
     async probe(handle: DeviceHandle) {
-      const pdev = new PlatformDevice(enter(), handle);
-      const r = await drv.probe(pdev);
-      if (r !== 0) { await devres_release_all(pdev.dev); return r; }
+      const e = enter();
+      const pdev = new PlatformDevice(e, handle);
+      // The debug mode for this driver (debug.ts): the device property "kapi-debug".
+      if (of_property_read_bool(pdev.dev, 'kapi-debug')) kapi_debug_enable(e);
+      // Streaming DMA (dma_map_*) is synchronous: the device's bounce pool must exist before probe.
+      if (dev_can_dma(pdev.dev)) { await swiotlb_init_dev(pdev.dev); enter(); }
+      __device_bound(pdev.dev, true);
+      const r = await lockdep_task(e, `probe ${pdev.name}`, () => drv.probe(pdev));
+      if (r !== 0) {
+        await devres_release_all(pdev.dev);
+        __device_bound(pdev.dev, false);
+        await kapi_unbind_check(pdev.dev, drv.driver.name, bound.size === 0, 'failed probe');
+        return r;
+      }
       bound.set(handle.binding, pdev);
       return 0;
     },
     async remove(handle: DeviceHandle) {
       const pdev = bound.get(handle.binding);
       if (!pdev) return;
-      enter();
+      const e = enter();
       bound.delete(handle.binding);
-      await drv.remove?.(pdev);
+      await lockdep_task(e, `remove ${pdev.name}`, async () => { await drv.remove?.(pdev); });
       await devres_release_all(pdev.dev);
+      __device_bound(pdev.dev, false);
+      await kapi_unbind_check(pdev.dev, drv.driver.name, bound.size === 0);
     },
     exit() { enter(); hooks.exit?.(); },
   };

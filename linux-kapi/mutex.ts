@@ -40,6 +40,10 @@ import { callerSite, currentEnvOrNull, kapiDebug, kapi_report } from './bug.js';
 import { Errno } from '../framework/errors/errno.js';
 import { in_interrupt, might_sleep } from './preempt.js';
 import { kapi_after, MAX_SCHEDULE_TIMEOUT } from './time.js';
+import {
+  heldSleeping, lockdep_acquire, lockdep_class, lockdep_held, lockdep_release, lockdep_set_owner, lockdep_task_now,
+  type LockClass,
+} from './lockdep.js';
 
 /** Linux's ETIME (62): errno.ts does not export it yet. */
 const ETIME = Errno.ETIME;
@@ -54,7 +58,9 @@ export class Mutex {
   /** @internal FIFO of waiters; each is resumed owning the lock. */
   readonly _waiters: (() => void)[] = [];
   readonly env: DriverEnv | null = currentEnvOrNull();
-  constructor(readonly name: string = `mutex#${nextId++}`) {}
+  /** The lockdep class (the init site in the debug mode). */
+  readonly dep_map: LockClass;
+  constructor(readonly name: string = `mutex#${nextId++}`) { this.dep_map = lockdep_class(name); }
   get holds(): number { return this.locked ? 1 : 0; }
 }
 export type mutex = Mutex;
@@ -62,17 +68,37 @@ export type mutex = Mutex;
 export const mutex_init = (name?: string): Mutex => new Mutex(name);
 export const DEFINE_MUTEX = mutex_init;
 
-function owned(m: Mutex): void {
-  m.locked = true;
-  if (kapiDebug.lockSites) m.heldSite = callerSite();
+type Task = ReturnType<typeof lockdep_task_now>;
+
+/** `m` now belongs to the caller that asked for it at `site` (lockdep: to `task`). */
+function owned(m: Mutex | RwSemaphore, site: string, task: Task, subclass = 0): void {
+  if (m instanceof Mutex) m.locked = true;
+  m.heldSite = site;
+  if (task) {
+    lockdep_held(m, task, site, subclass);
+    lockdep_set_owner(m, task);
+    heldSleeping.add(m);
+  }
+}
+
+function released(m: Mutex | RwSemaphore): void {
+  if (!heldSleeping.has(m)) return;
+  lockdep_release(m);
+  heldSleeping.delete(m);
+}
+
+function lockMutex(m: Mutex, what: string, subclass: number): Promise<void> {
+  might_sleep(what);
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(m, { subclass, site });       // before waiting: a would-be deadlock is reported, not hung on silently
+  const task = lockdep_task_now(m);
+  if (!m.locked) { owned(m, site, task, subclass); return Promise.resolve(); }
+  return new Promise((resolve) => m._waiters.push(() => { owned(m, site, task, subclass); resolve(); }));
 }
 
 /** mutex_lock(m): resolves once the caller holds `m`. */
 export function mutex_lock(m: Mutex): Promise<void> {
-  might_sleep('mutex_lock()');
-  if (!m.locked) { owned(m); return Promise.resolve(); }
-  const site = kapiDebug.lockSites ? callerSite() : '';
-  return new Promise((resolve) => m._waiters.push(() => { m.heldSite = site; resolve(); }));
+  return lockMutex(m, 'mutex_lock()', 0);
 }
 
 /** mutex_lock_interruptible(m): mutex_lock; resolves 0 (no signals: never -EINTR). */
@@ -83,13 +109,15 @@ export async function mutex_lock_interruptible(m: Mutex): Promise<number> {
 export const mutex_lock_killable = mutex_lock_interruptible;
 export const mutex_lock_io = mutex_lock;
 /** mutex_lock_nested(m, subclass): lockdep annotation only. */
-export const mutex_lock_nested = (m: Mutex, _subclass: number): Promise<void> => mutex_lock(m);
+export const mutex_lock_nested = (m: Mutex, subclass: number): Promise<void> => lockMutex(m, 'mutex_lock_nested()', subclass);
 
 /** mutex_trylock(m): 1 and the lock held if it was free, else 0. */
 export function mutex_trylock(m: Mutex): number {
   if (in_interrupt()) kapi_report('mutex-in-irq', 3, `BUG: mutex_trylock(${m.name}) in interrupt context`, { env: m.env });
   if (m.locked) return 0;
-  owned(m);
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(m, { trylock: true, site });
+  owned(m, site, lockdep_task_now(m));
   return 1;
 }
 
@@ -102,6 +130,7 @@ export function mutex_unlock(m: Mutex): void {
   if (in_interrupt()) kapi_report('mutex-in-irq', 3, `BUG: mutex_unlock(${m.name}) in interrupt context`, { env: m.env });
   const next = m._waiters.shift();
   m.heldSite = '';
+  released(m);
   if (next) next();
   else m.locked = false;
 }
@@ -187,7 +216,8 @@ export class RwSemaphore {
   heldSite = '';
   /** @internal */ readonly _waiters: RwWaiter[] = [];
   readonly env: DriverEnv | null = currentEnvOrNull();
-  constructor(readonly name: string = `rwsem#${nextId++}`) {}
+  readonly dep_map: LockClass;
+  constructor(readonly name: string = `rwsem#${nextId++}`) { this.dep_map = lockdep_class(name); }
   get holds(): number { return this.readers + (this.writer ? 1 : 0); }
 }
 export type rw_semaphore = RwSemaphore;
@@ -218,8 +248,11 @@ function rwWake(s: RwSemaphore): void {
 /** down_read(sem): shared hold; waits while a writer holds it or waits for it. */
 export function down_read(s: RwSemaphore): Promise<void> {
   might_sleep('down_read()');
-  if (canRead(s)) { s.readers++; return Promise.resolve(); }
-  return new Promise((resolve) => s._waiters.push({ write: false, wake: resolve }));
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(s, { site, read: true });
+  const task = lockdep_task_now(s);
+  if (canRead(s)) { s.readers++; owned(s, site, task); return Promise.resolve(); }
+  return new Promise((resolve) => s._waiters.push({ write: false, wake: () => { owned(s, site, task); resolve(); } }));
 }
 
 export async function down_read_interruptible(s: RwSemaphore): Promise<number> { await down_read(s); return 0; }
@@ -238,18 +271,22 @@ export function up_read(s: RwSemaphore): void {
     return;
   }
   s.readers--;
+  released(s);
   rwWake(s);
 }
 
 /** down_write(sem): exclusive hold. */
 export function down_write(s: RwSemaphore): Promise<void> {
   might_sleep('down_write()');
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(s, { site });
+  const task = lockdep_task_now(s);
   if (canWrite(s) && s._waiters.length === 0) {
     s.writer = true;
-    if (kapiDebug.lockSites) s.heldSite = callerSite();
+    owned(s, site, task);
     return Promise.resolve();
   }
-  return new Promise((resolve) => s._waiters.push({ write: true, wake: resolve }));
+  return new Promise((resolve) => s._waiters.push({ write: true, wake: () => { owned(s, site, task); resolve(); } }));
 }
 
 export async function down_write_killable(s: RwSemaphore): Promise<number> { await down_write(s); return 0; }
@@ -268,6 +305,7 @@ export function up_write(s: RwSemaphore): void {
   }
   s.writer = false;
   s.heldSite = '';
+  released(s);
   rwWake(s);
 }
 

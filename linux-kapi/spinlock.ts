@@ -33,6 +33,7 @@
  */
 import type { DriverEnv } from '../framework/driver-port.js';
 import { callerSite, currentEnvOrNull, kapiDebug, kapi_report } from './bug.js';
+import { lockdep_acquire, lockdep_class, type LockClass } from './lockdep.js';
 import {
   lock_acquired, lock_released, local_bh_disable, local_bh_enable, local_irq_disable, local_irq_enable,
   local_irq_restore, local_irq_save, type HeldLock,
@@ -51,7 +52,9 @@ export class SpinLock implements HeldLock {
   heldSite = '';
   detached = 0;
   readonly env: DriverEnv | null = currentEnvOrNull();
-  constructor(readonly name: string = `spinlock#${nextId++}`) {}
+  /** The lockdep class (the init site in the debug mode). */
+  readonly dep_map: LockClass;
+  constructor(readonly name: string = `spinlock#${nextId++}`) { this.dep_map = lockdep_class(name); }
 }
 export type spinlock_t = SpinLock;
 export type raw_spinlock_t = SpinLock;
@@ -61,12 +64,14 @@ export const DEFINE_SPINLOCK = spin_lock_init;
 export const raw_spin_lock_init = spin_lock_init;
 export const DEFINE_RAW_SPINLOCK = spin_lock_init;
 
-function take(l: SpinLock): void {
+function take(l: SpinLock, trylock = false, subclass = 0): void {
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(l, { trylock, subclass, site, irqCheck: true });
   if (l.holds > 0) {
     kapi_report('spinlock-recursion', 3, `BUG: spinlock recursion: ${l.name} is already held`
       + `${l.heldSite ? ` (taken at ${l.heldSite})` : ''}; on one thread this deadlocks`, { env: l.env });
-  } else if (kapiDebug.lockSites) {
-    l.heldSite = callerSite();
+  } else if (site) {
+    l.heldSite = site;
   }
   l.holds++;
   lock_acquired(l);
@@ -85,6 +90,8 @@ function release(l: SpinLock, fn: string): boolean {
 }
 
 export function spin_lock(l: SpinLock): void { take(l); }
+/** spin_lock_nested(l, subclass): a deliberate nesting of two locks of one class (lockdep annotation). */
+export function spin_lock_nested(l: SpinLock, subclass: number): void { take(l, false, subclass); }
 export function spin_unlock(l: SpinLock): void { release(l, 'spin_unlock'); }
 
 /** Disables IRQs, takes the lock; returns the flags for spin_unlock_irqrestore. */
@@ -107,7 +114,7 @@ export function spin_unlock_bh(l: SpinLock): void { if (release(l, 'spin_unlock_
 /** 1 and the lock taken if it was free, else 0 (no report: trylock on a held lock is legal). */
 export function spin_trylock(l: SpinLock): number {
   if (l.holds > 0) return 0;
-  take(l);
+  take(l, true);
   return 1;
 }
 
@@ -144,7 +151,8 @@ export class RwLock implements HeldLock {
   heldSite = '';
   detached = 0;
   readonly env: DriverEnv | null = currentEnvOrNull();
-  constructor(readonly name: string = `rwlock#${nextId++}`) {}
+  readonly dep_map: LockClass;
+  constructor(readonly name: string = `rwlock#${nextId++}`) { this.dep_map = lockdep_class(name); }
   get holds(): number { return this.readers + this.writers; }
 }
 export type rwlock_t = RwLock;
@@ -152,21 +160,25 @@ export type rwlock_t = RwLock;
 export const rwlock_init = (name?: string): RwLock => new RwLock(name);
 export const DEFINE_RWLOCK = rwlock_init;
 
-function rtake(l: RwLock): void {
+function rtake(l: RwLock, trylock = false): void {
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(l, { trylock, site, irqCheck: true, read: true });
   if (l.writers > 0) {
     kapi_report('rwlock-recursion', 3, `BUG: rwlock recursion: read_lock(${l.name}) while it is write-held`
       + `${l.heldSite ? ` (taken at ${l.heldSite})` : ''}; on one thread this deadlocks`, { env: l.env });
-  } else if (l.readers === 0 && kapiDebug.lockSites) l.heldSite = callerSite();
+  } else if (l.readers === 0 && site) l.heldSite = site;
   l.readers++;
   lock_acquired(l);
 }
 
-function wtake(l: RwLock): void {
+function wtake(l: RwLock, trylock = false): void {
+  const site = kapiDebug.lockSites ? callerSite() : '';
+  lockdep_acquire(l, { trylock, site, irqCheck: true });
   if (l.holds > 0) {
     kapi_report('rwlock-recursion', 3, `BUG: rwlock recursion: write_lock(${l.name}) while it is `
       + `${l.writers ? 'write' : 'read'}-held${l.heldSite ? ` (taken at ${l.heldSite})` : ''}; on one thread this deadlocks`,
     { env: l.env });
-  } else if (kapiDebug.lockSites) l.heldSite = callerSite();
+  } else if (site) l.heldSite = site;
   l.writers++;
   lock_acquired(l);
 }
@@ -214,14 +226,14 @@ export function write_unlock_bh(l: RwLock): void { if (wrelease(l, 'write_unlock
 /** 1 (taken) unless write-held. */
 export function read_trylock(l: RwLock): number {
   if (l.writers > 0) return 0;
-  rtake(l);
+  rtake(l, true);
   return 1;
 }
 
 /** 1 (taken) if nobody holds it. */
 export function write_trylock(l: RwLock): number {
   if (l.holds > 0) return 0;
-  wtake(l);
+  wtake(l, true);
   return 1;
 }
 

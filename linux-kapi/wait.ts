@@ -6,6 +6,7 @@
  */
 import type { DriverEnv } from '../framework/driver-port.js';
 import type { File } from './fs.js';
+import { might_sleep } from './preempt.js';
 
 export class WaitQueueHead {
   private readonly sleepers = new Set<() => void>();
@@ -38,12 +39,14 @@ export const DECLARE_WAIT_QUEUE_HEAD = init_waitqueue_head;
 
 /** Resolves 0 once `cond()` holds (Linux returns -ERESTARTSYS on a signal; none here). */
 export async function wait_event_interruptible(wq: WaitQueueHead, cond: () => boolean): Promise<number> {
+  might_sleep('wait_event_interruptible()');      // as Linux's wait_event*, even when cond() already holds
   await wq.sleep(cond);
   return 0;
 }
 
 /** Resolves with the ms left (at least 1) if `cond()` held in time, 0 on timeout (Linux: jiffies left). */
 export async function wait_event_interruptible_timeout(wq: WaitQueueHead, cond: () => boolean, timeoutMs: number): Promise<number> {
+  might_sleep('wait_event_interruptible_timeout()');
   const end = performance.now() + timeoutMs;
   return (await wq.sleep(cond, timeoutMs)) ? Math.max(1, Math.ceil(end - performance.now())) : 0;
 }

@@ -62,6 +62,7 @@ import { currentEnvOrNull, kapi_fault, kapi_report } from './bug.js';
 import { EINTR } from './errno.js';
 import { setDriverEnv } from './kernel.js';
 import { enter_softirq, exit_softirq, might_sleep } from './preempt.js';
+import { lockdep_task } from './lockdep.js';
 import { __timer_kind, del_timer, mod_timer, jiffies, timer_pending, timer_setup, TimerList } from './time.js';
 
 // ---- completion tickets (flush) ----------------------------------------------------------------
@@ -207,7 +208,7 @@ function runWork(wq: Workqueue, w: WorkStruct): void {
   if (w._env) setDriverEnv(w._env);
   let r: void | Promise<void>;
   try {
-    r = w.func!(w);
+    r = lockdep_task(w._env, `kworker ${wq.name}:${w.func?.name || 'anonymous'}`, () => w.func!(w));
   } catch (e) {
     kapi_fault(e, `work function ${w.func?.name || 'anonymous'}`, w._env);
     done();
@@ -558,7 +559,7 @@ export function kthread_create<D>(fn: KthreadFn<D>, data: D, name: string): Task
         const finish = (r: number | void): void => { task._exited = true; task._result = typeof r === 'number' ? r : 0; resolve(task._result); };
         const fail = (e: unknown): void => { kapi_fault(e, `kthread ${name}`, env); finish(-EINTR); };
         try {
-          const r = fn(data, task);
+          const r = lockdep_task(env, `kthread ${name}`, () => fn(data, task));
           if (r instanceof Promise) r.then(finish, fail);
           else finish(r);
         } catch (e) { fail(e); }

@@ -4,8 +4,9 @@
 //
 //   TX (NIC a): reclaim descriptors whose DD is set, fill every free descriptor (buffers hold
 //               the frame already, as a zero-copy driver's mapped skbs would), write TDT once;
-//   RX (NIC b): reap every descriptor with DD (length and the frame's sequence number checked),
-//               write RDT once for the whole batch.
+//   RX (NIC b): reap every descriptor with DD (length, EOP and the frame's sequence number
+//               checked; every 64th frame also byte for byte against what was sent, and its FCS
+//               against zlib's CRC-32), write RDT once for the whole batch.
 //
 // In flight (sent, not yet reaped) stays below the RX ring size, so no frame is dropped for
 // want of descriptors (the model's default has no RX FIFO: such frames would count as MPC).
@@ -14,11 +15,12 @@
 // dynamically, so a missing or broken module skips the NIC cases with a message instead of
 // breaking the suite.
 
-import { crc32 } from 'node:zlib';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 
 import { RealClock, VirtualClock } from '../../devices/core/clock.js';
 import { PhysicalMemory } from '../../devices/core/phys-mem.js';
 import { Scheduler } from '../../devices/core/scheduler.js';
+import { crc32 } from '../../devices/nic/crc32.js';
 import type { E1000 } from '../../devices/nic/e1000.model.js';
 import { DESC_SIZE, E1000_REGS, RXD_STAT, RX_DESC, TXD_CMD, TXD_STAT, TX_DESC } from '../../devices/nic/e1000.regs.js';
 import type { E1000TestDriver, RigNic, rigNic as RigNicFn, ethFrame as EthFrameFn } from '../../devices/nic/e1000.testing.js';
@@ -48,6 +50,8 @@ export async function loadNicTesting(): Promise<NicTesting | { unavailable: stri
 export interface NicStats {
   /** Frames reaped at the receiver. */
   rx: number;
+  /** Of those, compared byte for byte with the frame sent, FCS included. */
+  verified: number;
   rxBytes: number;
   tx: number;
   /** TDT writes (one per TX batch) and RDT writes (one per RX batch). */
@@ -73,7 +77,7 @@ export interface NicPairOptions {
 
 /** NIC a sends to NIC b; `run(n)` returns after b reaped at least n more frames. */
 export class NicPair {
-  readonly stats: NicStats = { rx: 0, rxBytes: 0, tx: 0, tdtWrites: 0, rdtWrites: 0, turns: 0 };
+  readonly stats: NicStats = { rx: 0, rxBytes: 0, tx: 0, tdtWrites: 0, rdtWrites: 0, turns: 0, verified: 0 };
   private txNext = 0;
   private txClean = 0;
   private rxNext = 0;
@@ -85,6 +89,8 @@ export class NicPair {
   private readonly ring: number;
   /** FCS bytes the receiver's descriptors count (0 with SECRC). */
   private fcs = 4;
+  /** The frame every TX buffer holds (bytes 14-17 then get the sequence number). */
+  private template: Uint8Array = new Uint8Array(0);
   /** One step of the model: an event-loop turn (real clock) or the virtual clock's queue. */
   private turn: () => Promise<void> | void = immediate;
 
@@ -118,6 +124,7 @@ export class NicPair {
     }
     // Every TX buffer holds the frame (a -> b, unicast); descriptors point at them for good.
     const frame = t.ethFrame({ dst: b.drv.mac, src: a.drv.mac, size: o.frameBytes, seed: 1 });
+    p.template = frame;
     for (let i = 0; i < ring; i++) {
       const buf = a.drv.txBufs + i * a.drv.txBufSize;
       mem.bytes.set(frame, buf);
@@ -134,7 +141,7 @@ export class NicPair {
     return (d.read(A.STATUS) & E1000_REGS.bits.STATUS.LU) !== 0;
   }
 
-  /** Runs until b has reaped at least `n` more frames. */
+  /** Runs until b has reaped exactly `n` more frames (more may be in flight or waiting in its ring). */
   async run(n: number): Promise<void> {
     const target = this.stats.rx + n;
     for (let idle = 0; this.stats.rx < target;) {
@@ -143,7 +150,7 @@ export class NicPair {
       const w = this.turn();
       if (w) await w;
       this.stats.turns++;
-      const got = this.reapRx();
+      const got = this.reapRx(target - this.stats.rx);
       if (this.failure) throw this.failure;
       idle = got === 0 ? idle + 1 : 0;
       if (idle > 10_000) throw new Error(`nic bench: nothing received for ${idle} event-loop turns (tx ${this.stats.tx}, rx ${this.stats.rx})`);
@@ -156,7 +163,7 @@ export class NicPair {
       if (i > 10_000) throw new Error('nic bench: frames lost');
       const w = this.turn();
       if (w) await w;
-      this.reapRx();
+      this.reapRx(Infinity);
     }
     this.reclaimTx();
     if (this.failure) throw this.failure;
@@ -209,11 +216,12 @@ export class NicPair {
     this.a.drv.write(A.TDT, this.txNext);
   }
 
-  private reapRx(): number {
+  /** Reaps up to `budget` frames (NAPI's budget: a call moves exactly the frames it was asked for). */
+  private reapRx(budget: number): number {
     const drv = this.b.drv, ring = drv.rxRing, bytes = this.bytes, dv = this.dv;
     const want = Math.max(60, this.frameBytes) + this.fcs; // padded; FCS kept unless SECRC
     let n = 0;
-    for (;;) {
+    while (n < budget) {
       const d = ring + this.rxNext * DESC_SIZE;
       const status = bytes[d + RX_DESC.STATUS]!;
       if ((status & RXD_STAT.DD) === 0) break;
@@ -222,6 +230,7 @@ export class NicPair {
       if ((status & RXD_STAT.EOP) === 0 || len !== want || seq !== this.rxSeq) {
         this.failure ??= new Error(`nic bench: rx descriptor ${this.rxNext}: status 0x${status.toString(16)} length ${len} (want ${want}) seq ${seq} (want ${this.rxSeq})`);
       }
+      if ((this.rxSeq & 63) === 0) this.verify(drv.rxBufs + this.rxNext * drv.bufSize, len);
       this.rxSeq = (this.rxSeq + 1) >>> 0;
       this.stats.rxBytes += len;
       bytes[d + RX_DESC.STATUS] = 0;
@@ -235,13 +244,30 @@ export class NicPair {
     }
     return n;
   }
+
+  /** The received frame at `buf` is the template with this frame's sequence number, and its FCS is right. */
+  private verify(buf: number, len: number): void {
+    const bytes = this.bytes, t = this.template, n = t.length;
+    for (let i = 0; i < n; i++) {
+      if ((i < 14 || i > 17) && bytes[buf + i] !== t[i]) {
+        this.failure ??= new Error(`nic bench: frame ${this.rxSeq}: byte ${i} is 0x${bytes[buf + i]!.toString(16)}, sent 0x${t[i]!.toString(16)}`);
+        return;
+      }
+    }
+    if (this.fcs !== 0 && len === n + 4) {
+      const want = zlibCrc32(bytes.subarray(buf, buf + n));
+      const got = this.dv.getUint32(buf + n, true);
+      if (got !== want) this.failure ??= new Error(`nic bench: frame ${this.rxSeq}: FCS 0x${got.toString(16)}, want 0x${want.toString(16)}`);
+    }
+    this.stats.verified++;
+  }
 }
 
 /**
  * The e1000 data path with nothing but its data movement, the NIC's "memcpy" baseline: per
  * frame, read a TX descriptor (address, length), copy the frame into the RX buffer the RX
- * descriptor names, append the FCS (zlib CRC-32, as the model does), write back the RX length
- * and status and the TX DD bit. `run()` moves `batch` frames.
+ * descriptor names, append the FCS (the model's CRC-32), write back the RX length and status
+ * and the TX DD bit. `run()` moves `batch` frames.
  */
 export function idealFrameLoop(frameBytes: number, batch: number, ring = 1024): { run: () => number } {
   const mem = new Uint8Array(new SharedArrayBuffer(8 << 20));
@@ -260,7 +286,7 @@ export function idealFrameLoop(frameBytes: number, batch: number, ring = 1024): 
         const src = dv.getUint32(td + TX_DESC.ADDR, true), len = dv.getUint16(td + TX_DESC.LENGTH, true);
         const dst = dv.getUint32(rd + RX_DESC.ADDR, true);
         mem.copyWithin(dst, src, src + len);
-        dv.setUint32(dst + len, crc32(mem.subarray(dst, dst + len)), true);
+        dv.setUint32(dst + len, crc32(mem, dst, len), true);
         dv.setUint16(rd + RX_DESC.LENGTH, len + 4, true);
         mem[rd + RX_DESC.STATUS] = RXD_STAT.DD | RXD_STAT.EOP;
         mem[td + TX_DESC.STATUS] = TXD_STAT.DD;

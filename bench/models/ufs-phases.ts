@@ -4,14 +4,14 @@
 // not cases: the loops re-run the same request, so caches are warm (an upper bound on speed),
 // and each figure is the best of 3 loops.
 //
-//   readUtrd      UTRD fetch + decode (dma.read copy, DataView over it)
-//   fetchCommand  command UPIU + PRDT fetch and checks (two more dma.read copies + DataViews)
+//   readUtrd      UTRD fetch + decode into the slot's UtrdFields (readUtrdInto: scratch copy)
+//   fetchCommand  command UPIU + PRDT fetch and checks into the slot's FetchedCommand
 //   cost          device.cost(req): the timing model's peek at the CDB
 //   execute       device.execute(req, PrdtPort): UPIU decode, SCSI READ(10), the 4 KiB copy
-//                 from the LU's MemoryStorage into DMA memory, response UPIU build
+//                 from the LU's MemoryStorage into DMA memory, response UPIU (reused buffer)
 //   storageRead   only the 4 KiB copy (MemoryStorage.read into the DMA buffer view)
 //   writeResponse response UPIU -> UCD (dma.write)
-//   writeOcs      OCS byte -> UTRD (dma.write of a fresh 1-byte array)
+//   writeOcs      OCS byte -> UTRD (dma.write of a scratch byte)
 
 import { DmaSpace } from '../../devices/core/dma.js';
 import { PhysicalMemory } from '../../devices/core/phys-mem.js';
@@ -19,7 +19,7 @@ import { UfsDevice } from '../../devices/ufs/ufs.device.js';
 import { SCSI_OP, UPIU_FLAGS, UTP_DD } from '../../devices/ufs/ufs.regs.js';
 import { LINUX_UCD_LAYOUT, UfsTestDriver, cdb10 } from '../../devices/ufs/ufs.testing.js';
 import { buildCommandUpiu } from '../../devices/ufs/ufs.upiu.js';
-import { fetchCommand, PrdtPort, readUtrd, writeOcs, writeResponse, type FetchedCommand } from '../../devices/ufs/ufs.utp.js';
+import { FetchedCommand, fetchCommandInto, PrdtPort, readUtrdInto, writeOcs, writeResponse } from '../../devices/ufs/ufs.utp.js';
 import { RealClock } from '../../devices/core/clock.js';
 import { BLOCK } from './ufs.js';
 
@@ -67,19 +67,20 @@ export function ufsPhaseBreakdown(iterations = 50_000): PhaseBreakdown {
     dd: UTP_DD.DEVICE_TO_HOST, prdt: [{ addr: buf, len: BLOCK }],
   });
   const log = () => {};
-  const utrd = readUtrd(dma, driver.utrl)!;
-  const f = fetchCommand(dma, utrd, true, log) as FetchedCommand;
-  if (!('request' in f)) throw new Error('ufs phases: fetchCommand failed');
-  const reply = device.execute(f.request, new PrdtPort(dma, f.prdt, utrd.dd));
+  const f = new FetchedCommand();
+  const utrd = f.utrd;
+  if (!readUtrdInto(dma, driver.utrl, utrd) || fetchCommandInto(dma, f, true, log) !== undefined) throw new Error('ufs phases: fetchCommand failed');
+  const port = new PrdtPort(dma, f);
+  const reply = device.execute(f.request, port);
   if (new DataView(mem.buffer).getUint32(buf, true) !== lba) throw new Error('ufs phases: READ did not land in the buffer');
   const view = mem.view(buf, BLOCK);
   const storage = device.lus[0]!.storage;
 
   const perIoUs: Record<string, number> = {
-    readUtrd: timeIt(iterations, () => readUtrd(dma, driver.utrl)),
-    fetchCommand: timeIt(iterations, () => fetchCommand(dma, utrd, true, log)),
+    readUtrd: timeIt(iterations, () => readUtrdInto(dma, driver.utrl, utrd)),
+    fetchCommand: timeIt(iterations, () => fetchCommandInto(dma, f, true, log)),
     cost: timeIt(iterations, () => device.cost(f.request)),
-    execute: timeIt(iterations, () => device.execute(f.request, new PrdtPort(dma, f.prdt, utrd.dd))),
+    execute: timeIt(iterations, () => device.execute(f.request, port)),
     storageRead: timeIt(iterations, () => storage.read(lba * BLOCK, view)),
     writeResponse: timeIt(iterations, () => writeResponse(dma, utrd, reply.response)),
     writeOcs: timeIt(iterations, () => writeOcs(dma, driver.utrl, 0)),

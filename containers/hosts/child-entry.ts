@@ -4,13 +4,13 @@
  * page; the boot record comes as JSON in argv[2]. Regions it allocates are memfds the kernel
  * maps through /proc/<pid>/fd/<n>: nothing else of this process is visible to the kernel.
  */
-import { closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { native } from '../../devices/native/index.js';
 import { Op } from '../ipc/ops.js';
 import { channelBytes } from '../ipc/channel.js';
 import { runContainer, type ContainerBoot } from '../runtime/container-main.js';
 
-const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage' | 'mmio' | 'mapDma'>
+const boot = JSON.parse(process.argv[2] ?? '{}') as Omit<ContainerBoot, 'allocRegion' | 'exit' | 'channel' | 'kernelPage' | 'mmio' | 'mapDma' | 'mapDevMem'>
   & { capacity: number; pageBytes: number; mmio?: { capacity: number; bytes: number } };
 const n = native();
 
@@ -28,6 +28,19 @@ runContainer({
   },
   // fd 6 is physical memory: the child maps exactly the pages it was allocated, nothing else.
   mapDma: async (addr, size) => (boot.mmio ? new Uint8Array(n.mapFd(6, size, addr)) : null),
+  // Device memory is a memfd of the kernel (our parent): reach it through procfs, as the kernel
+  // reaches our regions, and map only the granted window.
+  mapDevMem: (fd, offset, size) => {
+    let own = -1;
+    try {
+      own = openSync(`/proc/${process.ppid}/fd/${fd}`, 'r+');
+      return n.mapFd(own, size, offset);
+    } catch {
+      return null;
+    } finally {
+      if (own >= 0) closeSync(own);
+    }
+  },
   exit: (code) => { process.exit(code); },
 });
 // stdin is a pipe from the kernel: when the kernel goes away, so do we (no orphaned drivers).

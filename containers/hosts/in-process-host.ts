@@ -130,6 +130,10 @@ export class InProcessHost implements IContainerHost {
         return { status, buffer: status < 0 ? null : buffer };
       },
       freeRegion: async (region) => up(svc.freeRegion(id, region)),
+      mapDeviceMemory: async (binding, region, addr, size) => {
+        const r = up(svc.mapDeviceMemory(id, binding, region, addr, size));
+        return { status: r.status, buffer: r.buffer };
+      },
       requestIrq: async (binding, line) => up(svc.requestIrq(id, binding, line)),
       freeIrq: async (line) => up(svc.freeIrq(id, line)),
       eoi: (line) => svc.eoi(id, line),

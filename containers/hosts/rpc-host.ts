@@ -126,7 +126,7 @@ export abstract class RpcHost implements IContainerHost {
     const id = this.id;
     switch (m.op) {
       case Op.REGISTER_NODE:
-        return svc.registerNode(id, m.a0, m.a1, bytesJson<NodeSpec>(m.payload)).then((r) => reply(r.status, null, r.major, r.minor));
+        return svc.registerNode(id, m.a0, m.a1, bytesJson<NodeSpec>(m.payload)).then((r) => reply(r.status, r.name ? textBytes(r.name) : null, r.major, r.minor));
       case Op.UNREGISTER_NODE: return svc.unregisterNode(id, m.a0).then((s) => reply(s));
       case Op.ADD_ATTR: return svc.addAttribute(id, m.a0, m.a1, bytesJson<{ name: string; mode: number; dir?: string }>(m.payload)).then((s) => reply(s));
       case Op.REMOVE_ATTR: return svc.removeAttribute(id, m.a0).then((s) => reply(s));
@@ -142,6 +142,10 @@ export abstract class RpcHost implements IContainerHost {
         });
       }
       case Op.DMA_FREE: return svc.dmaFree(id, m.a0, m.a1).then((s) => reply(s));
+      case Op.MAP_DEVMEM: {
+        const r = svc.mapDeviceMemory(id, m.a0, m.a1, m.a2, m.a3);
+        return reply(r.status, null, r.fd, r.offset);
+      }
       default: return reply(-38);
     }
   }

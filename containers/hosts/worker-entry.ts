@@ -6,8 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Op } from '../ipc/ops.js';
 import { runContainer, type ContainerBoot } from '../runtime/container-main.js';
+import { native } from '../../devices/native/index.js';
 
-type Data = Omit<ContainerBoot, 'allocRegion' | 'exit' | 'mapDma'>;
+type Data = Omit<ContainerBoot, 'allocRegion' | 'exit' | 'mapDma' | 'mapDevMem'>;
 const data = workerData as Data;
 
 /** DMA page windows posted by the kernel, keyed by bus address (they may beat the reply). */
@@ -35,5 +36,7 @@ runContainer({
       dmaWaiting.set(addr, (b) => { clearTimeout(t); resolve(new Uint8Array(b)); });
     });
   },
+  // Device memory is a memfd of this very process: map the granted window of it.
+  mapDevMem: (fd, offset, size) => { try { return native().mapFd(fd, size, offset); } catch { return null; } },
   exit: (code) => { process.exit(code); },
 });

@@ -25,7 +25,8 @@
  *
  * Up (container -> kernel):
  *   LOG            (notify) a0 = level, a1 = binding, payload = text
- *   REGISTER_NODE  a0 = binding, a1 = node, json NodeSpec -> a1 = major, a2 = minor
+ *   REGISTER_NODE  a0 = binding, a1 = node, json NodeSpec -> a1 = major, a2 = minor; for a 'net'
+ *                  node payload = the interface name and a2 = its ifindex
  *   UNREGISTER_NODE a0 = node
  *   POLL_NOTIFY    (notify) a0 = node
  *   ADD_ATTR       a0 = binding, a1 = attr, json {name, mode}
@@ -40,13 +41,16 @@
  *   DMA_ALLOC      a0 = binding, a1 = size, a3 = dir -> a1 = bus address (IC1: the page window
  *                  arrives by postMessage; IC2: the child maps it from the physical-memory fd)
  *   DMA_FREE       a0 = binding, a1 = bus address
+ *   MAP_DEVMEM     a0 = binding, a1 = region, a2 = bus address, a3 = size -> a1 = fd, a2 = offset:
+ *                  the kernel's memfd of the device memory; IC1 maps it directly (same process),
+ *                  IC2 through /proc/<kernel pid>/fd/<fd>
  */
 export const Op = {
   PING: 1, INIT: 2, PROBE: 3, REMOVE: 4, OPEN: 5, RELEASE: 6, READ: 7, WRITE: 8, IOCTL: 9,
   POLL: 10, MMAP: 11, LLSEEK: 12, FSYNC: 13, ATTR_SHOW: 14, ATTR_STORE: 15, IRQ: 16, EXIT: 17,
   LOG: 100, REGISTER_NODE: 101, UNREGISTER_NODE: 102, POLL_NOTIFY: 103, ADD_ATTR: 104,
   REMOVE_ATTR: 105, REGION: 106, FREE_REGION: 107, REQUEST_IRQ: 108, FREE_IRQ: 109, HEARTBEAT: 110,
-  FAULT: 111, EOI: 112, DMA_ALLOC: 113, DMA_FREE: 114,
+  FAULT: 111, EOI: 112, DMA_ALLOC: 113, DMA_FREE: 114, MAP_DEVMEM: 115,
 } as const;
 
 export type OpName = keyof typeof Op;

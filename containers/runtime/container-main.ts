@@ -26,6 +26,8 @@ export interface ContainerBoot {
   heartbeatMs: number;
   /** Class-specific mapping of DMA pages the kernel allocated at bus address `addr`. */
   mapDma: (addr: number, size: number) => Promise<Uint8Array | null>;
+  /** Class-specific mapping of device memory: `size` bytes at `offset` of the kernel's memfd `fd` (null: failed). */
+  mapDevMem: (fd: number, offset: number, size: number) => SharedArrayBuffer | null;
   /** Class-specific shared-memory allocation (SAB posted to the kernel, or a memfd). */
   allocRegion: (ep: Endpoint, region: number, size: number) => Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
   exit: (code: number) => void;
@@ -49,7 +51,7 @@ export function runContainer(boot: ContainerBoot): { endpoint: Endpoint; runtime
     onCorrupt: () => shutdown(71),
     onServiceTurn: () => { if (++turns % 1024 === 0) Atomics.add(upCtrl, HEARTBEAT, 1); },
   });
-  const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size), boot.mapDma);
+  const link = rpcKernelLink(endpoint, (region, size) => boot.allocRegion(endpoint, region, size), boot.mapDma, boot.mapDevMem);
   const mmio = boot.mmio ? new MmioPort(boot.mmio, budget, `${boot.id}-mmio`) : null;
   runtime = new DriverRuntime(boot.isolation, link, (err, where) => {
     const text = `${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;

@@ -21,7 +21,7 @@ const EIO = 5, ENODEV = 19, EINVAL = 22, ENOTTY = 25, ESPIPE = 29, EBADF = 9, EN
 /** Upcalls by id, implemented per isolation class (direct call, or RPC). */
 export interface KernelLink {
   log(level: LogLevel, binding: number, message: string): void;
-  registerNode(binding: number, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number }>;
+  registerNode(binding: number, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number; name?: string }>;
   unregisterNode(node: number): Promise<number>;
   pollNotify(node: number): void;
   addAttribute(binding: number, attr: number, spec: { name: string; mode: number; dir?: string }): Promise<number>;
@@ -29,6 +29,8 @@ export interface KernelLink {
   /** Memory both sides see: SAB (IC0/IC1) or memfd mapping (IC2), announced to the kernel. */
   allocRegion(region: number, size: number): Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
   freeRegion(region: number): Promise<number>;
+  /** Device memory (DriverEnv.mapDeviceMemory): the kernel checks and registers it, the class maps it. */
+  mapDeviceMemory(binding: number, region: number, addr: number, size: number): Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
   requestIrq(binding: number, line: number): Promise<number>;
   freeIrq(line: number): Promise<number>;
   /** The handler for `line` ran: let the kernel re-check the level. */
@@ -215,7 +217,7 @@ export class DriverRuntime {
         this.nodes.set(node, { binding, ops });
         const r = await link.registerNode(binding, node, { ...spec, seekable: typeof ops.llseek === 'function' });
         if (r.status < 0) { this.nodes.delete(node); throw Object.assign(new Error(`registerNode ${spec.path}: ${r.status}`), { errno: r.status }); }
-        return { node, major: r.major, minor: r.minor };
+        return { node, major: r.major, minor: r.minor, ...(r.name !== undefined ? { name: r.name } : {}) };
       },
       unregisterNode: async (node) => {
         this.nodes.delete(node);
@@ -240,6 +242,17 @@ export class DriverRuntime {
         return reg;
       },
       freeShared: async (region) => { this.regions.delete(region); await link.freeRegion(region); },
+      mapDeviceMemory: async (binding, addr, size) => {
+        const region = this.nextId++;
+        const r = await link.mapDeviceMemory(binding, region, addr, size);
+        if (r.status >= 0 && !r.buffer) await link.freeRegion(region); // registered, but this side could not map it
+        if (r.status < 0 || !r.buffer) {
+          throw Object.assign(new Error(`mapDeviceMemory(0x${addr.toString(16)}, ${size}): ${r.status < 0 ? r.status : -14}`), { errno: r.status < 0 ? r.status : -14 });
+        }
+        const reg: SharedRegion = { region, offset: 0, length: size, buffer: r.buffer };
+        this.regions.set(region, reg);
+        return reg;
+      },
       requestIrq: async (binding, line, handler) => {
         const r = await link.requestIrq(binding, line);
         if (r < 0) throw Object.assign(new Error(`requestIrq(${line}): ${r}`), { errno: r });

@@ -48,12 +48,13 @@ export function serveDowncall(rt: DriverRuntime, m: Message, onExit: () => void)
 /** Upcalls over the channel. `allocRegion` is class-specific and supplied by the entry. */
 export function rpcKernelLink(ep: Endpoint,
   allocRegion: (region: number, size: number) => Promise<{ status: number; buffer: SharedArrayBuffer | null }>,
-  mapDma: (addr: number, size: number) => Promise<Uint8Array | null>): KernelLink {
+  mapDma: (addr: number, size: number) => Promise<Uint8Array | null>,
+  mapDevMem: (fd: number, offset: number, size: number) => SharedArrayBuffer | null): KernelLink {
   return {
     log: (level: LogLevel, binding, message) => ep.notify(Op.LOG, level, binding, 0, 0, textBytes(message)),
     registerNode: async (binding, node, spec: NodeSpec) => {
       const r = await ep.request(Op.REGISTER_NODE, binding, node, 0, 0, jsonBytes(spec));
-      return { status: r.status, major: r.a1, minor: r.a2 };
+      return { status: r.status, major: r.a1, minor: r.a2, ...(r.payload?.length ? { name: bytesText(r.payload) } : {}) };
     },
     unregisterNode: async (node) => (await ep.request(Op.UNREGISTER_NODE, node)).status,
     pollNotify: (node) => ep.notify(Op.POLL_NOTIFY, node),
@@ -71,5 +72,9 @@ export function rpcKernelLink(ep: Endpoint,
       return { status: bytes ? 0 : -14, addr: r.a1, bytes };
     },
     dmaFree: async (binding, addr) => (await ep.request(Op.DMA_FREE, binding, addr)).status,
+    mapDeviceMemory: async (binding, region, addr, size) => {
+      const r = await ep.request(Op.MAP_DEVMEM, binding, region, addr, size);
+      return { status: r.status, buffer: r.status < 0 ? null : mapDevMem(r.a1, r.a2, size) };
+    },
   };
 }

@@ -31,3 +31,22 @@ export function byteView(b: Uint8Array): ByteView {
     },
   };
 }
+
+/** Up to this many bytes, a typed array made with `new Uint8Array(n)` lives on the JS heap. */
+const SMALL = 64;
+
+/**
+ * Copies `len` bytes from `src[srcOff..]` to `dst[dstOff..]` (not for overlapping ranges of one
+ * buffer). All of `src` goes with one `set` (no view needed); other short copies run a plain
+ * loop, since `subarray` on a small array would first move its bytes off-heap (see above);
+ * longer ones use `set` on a subarray.
+ */
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+  if (srcOff === 0 && len === src.length) {
+    dst.set(src, dstOff);
+  } else if (len <= SMALL) {
+    for (let k = 0; k < len; k++) dst[dstOff + k] = src[srcOff + k]!;
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+  }
+}

@@ -128,4 +128,60 @@ describe('DmaSpace', () => {
     assert.equal(dma.write(0x3000, new Uint8Array(0)), 'ok');
     assert.ok(dma.read(0x3000, 0).ok);
   });
+
+  it('allows() answers without reporting; access() checks and reports like any access', () => {
+    const { mem, dma, faults } = setup();
+    const a = mem.alloc(4096)!;
+    dma.grant(a.addr, 4096, 'to-device');
+    assert.equal(dma.allows(a.addr, 4096, 'to-device'), true);
+    assert.equal(dma.allows(a.addr, 4096, 'from-device'), false);
+    assert.equal(dma.allows(a.addr, 4096, 'bidirectional'), false);
+    assert.equal(dma.allows(a.addr + 4000, 200, 'to-device'), false);
+    assert.equal(dma.allows(mem.size, 1, 'to-device'), false);
+    assert.equal(faults.length, 0, 'allows() reports nothing');
+    assert.equal(dma.access(a.addr, 16, 'to-device'), 'ok');
+    assert.equal(dma.access(a.addr, 16, 'from-device'), 'access-denied');
+    assert.equal(dma.access(mem.size - 4, 8, 'to-device'), 'decode-error');
+    assert.equal(faults.length, 2);
+    assert.deepEqual(dma.faults, { 'decode-error': 1, 'access-denied': 1 });
+  });
+
+  it('generation changes with every grant and revoke', () => {
+    const { mem, dma } = setup();
+    const a = mem.alloc(4096)!;
+    const g0 = dma.generation;
+    dma.grant(a.addr, 4096, 'bidirectional');
+    const g1 = dma.generation;
+    assert.notEqual(g1, g0);
+    dma.allows(a.addr, 16, 'bidirectional');
+    assert.equal(dma.generation, g1, 'accesses do not change it');
+    dma.revoke(a.addr);
+    assert.notEqual(dma.generation, g1);
+    const g2 = dma.generation;
+    dma.revokeAll();
+    assert.notEqual(dma.generation, g2);
+  });
+
+  it('readTo / writeFrom copy ranges at offsets without views, checked and counted', () => {
+    const { mem, dma, faults } = setup();
+    const a = mem.alloc(8192)!;
+    dma.grant(a.addr, 4096, 'from-device');
+    dma.grant(a.addr + 4096, 4096, 'to-device');
+    for (const len of [4, 60, 1514]) {
+      const src = Uint8Array.from({ length: len + 10 }, (_, i) => (i * 13) & 0xff);
+      assert.equal(dma.writeFrom(a.addr + 8, src, 10, len), 'ok');
+      assert.deepEqual(mem.bytes.subarray(a.addr + 8, a.addr + 8 + len), src.subarray(10));
+      mem.bytes.copyWithin(a.addr + 4096, a.addr + 8, a.addr + 8 + len);
+      const dst = new Uint8Array(len + 3);
+      assert.equal(dma.readTo(a.addr + 4096, len, dst, 3), 'ok');
+      assert.deepEqual(dst.subarray(3), src.subarray(10));
+    }
+    assert.equal(dma.stats.bytesWritten, 4 + 60 + 1514);
+    assert.equal(dma.stats.bytesRead, 4 + 60 + 1514);
+    const before = mem.bytes.slice(a.addr + 4096, a.addr + 4200);
+    assert.equal(dma.writeFrom(a.addr + 4096, new Uint8Array(100).fill(9), 0, 100), 'access-denied');
+    assert.deepEqual(mem.bytes.slice(a.addr + 4096, a.addr + 4200), before, 'nothing written');
+    assert.equal(dma.readTo(a.addr, 16, new Uint8Array(16), 0), 'access-denied');
+    assert.equal(faults.length, 2);
+  });
 });

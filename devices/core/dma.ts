@@ -12,12 +12,18 @@
  * Directions follow Linux: `to-device` lets the device read memory, `from-device` lets it write.
  * Multi-byte helpers are little-endian (PCI).
  *
+ * Hot paths: `readTo` / `writeFrom` copy without allocating a view; `access` checks (and
+ * reports) without moving data; `allows` only answers, and with `generation` (which changes
+ * with every grant or revoke) lets a model check a descriptor ring once and then read and write
+ * it through `mem.bytes` until the grants change.
+ *
  * @example
  * const dma = new DmaSpace(mem, 'ufs0', { onFault: (f) => trace.errDma(f) });
  * dma.grant(utrlAddr, 32 * 32, 'bidirectional');
  * const r = dma.read(utrlAddr + slot * 32, 32);
  * if (!r.ok) return this.failSlot(slot);          // OCS = invalid, IS.SBFES
  */
+import { copyBytes } from './bytes.js';
 import type { PhysicalMemory } from './phys-mem.js';
 
 export type DmaDirection = 'to-device' | 'from-device' | 'bidirectional';
@@ -64,6 +70,8 @@ export class DmaSpace {
   private grantList: DmaGrant[] = [];
   /** The grant that satisfied the last access alone (most DMA hits the same buffer again). */
   private lastHit: DmaGrant | undefined;
+  /** Bumped by every grant and revoke (see `generation`). */
+  private gen = 0;
   private readonly dv: DataView;
   private readonly onFault: ((fault: DmaFault) => void) | undefined;
 
@@ -82,6 +90,7 @@ export class DmaSpace {
     let i = this.grantList.findIndex((x) => x.addr > addr);
     if (i < 0) i = this.grantList.length;
     this.grantList.splice(i, 0, g);
+    this.gen++;
   }
 
   /** Removes every grant that starts at `addr`; false if there was none. */
@@ -89,12 +98,53 @@ export class DmaSpace {
     const before = this.grantList.length;
     this.grantList = this.grantList.filter((g) => g.addr !== addr);
     this.lastHit = undefined;
+    this.gen++;
     return this.grantList.length !== before;
   }
 
   revokeAll(): void {
     this.grantList = [];
     this.lastHit = undefined;
+    this.gen++;
+  }
+
+  /**
+   * Changes whenever the grants change. A model may remember that a range it uses over and over
+   * (a descriptor ring) passed `allows()`, and skip the check while the generation is the same.
+   */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** True if the device may access [addr, addr + len) in `dir`; reports nothing (no fault is counted). */
+  allows(addr: number, len: number, dir: DmaDirection): boolean {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || addr < 0 || len < 0 || addr > this.mem.size - len) return false;
+    if (len === 0 || this.permissive) return true;
+    if (dir !== 'from-device' && !this.covered(addr, len, 'to-device')) return false;
+    return dir === 'to-device' || this.covered(addr, len, 'from-device');
+  }
+
+  /** Checks an access as every other method does (a refusal is counted and reported), moving nothing. */
+  access(addr: number, len: number, dir: 'to-device' | 'from-device'): MemTxResult {
+    return this.check(addr, len, dir);
+  }
+
+  /** Device read of `len` bytes into `target` at `targetOff` (no allocation, no view). */
+  readTo(addr: number, len: number, target: Uint8Array, targetOff: number): MemTxResult {
+    const res = this.check(addr, len, 'to-device');
+    if (res !== 'ok') return res;
+    copyBytes(target, targetOff, this.mem.bytes, addr, len);
+    this.stats.bytesRead += len;
+    return 'ok';
+  }
+
+  /** Device write of `len` bytes of `src` from `srcOff` (no allocation, no view). */
+  writeFrom(addr: number, src: Uint8Array, srcOff: number, len: number): MemTxResult {
+    const res = this.check(addr, len, 'from-device');
+    if (res !== 'ok') return res;
+    copyBytes(this.mem.bytes, addr, src, srcOff, len);
+    this.stats.bytesWritten += len;
+    return 'ok';
   }
 
   grants(): readonly DmaGrant[] {

@@ -200,6 +200,19 @@ describe('RegisterFile', () => {
     assert.equal(rf.read(0x04, 4), 0x90);
   });
 
+  it('valueAt / setValueAt reach registers by index, masking reserved bits like setValue', () => {
+    const { rf } = make();
+    const ctrl = map.reg('CTRL').index, small = map.reg('SMALL').index;
+    assert.equal(rf.valueAt(ctrl), rf.value('CTRL'));
+    rf.setValueAt(ctrl, 0xffffffff);
+    assert.equal(rf.value('CTRL'), 0x11f1, 'bits outside the fields (reserved) stay 0');
+    assert.equal(rf.valueAt(ctrl), rf.value('CTRL'));
+    rf.setValueAt(small, 0x12345);
+    assert.equal(rf.value('SMALL'), 0x2345, 'truncated to the width');
+    rf.setValue('SMALL', 0x1ffff);
+    assert.equal(rf.valueAt(small), 0xffff);
+  });
+
   it('rejects hooks for registers the map does not declare', () => {
     assert.throws(() => new RegisterFile(map, { onWrite: { NOPE: () => {} } as object }), RegisterMapError);
   });

@@ -11,6 +11,9 @@
  * is logged as a guest error and ignored (reads 0); a write that tries to change read-only bits
  * is logged as a guest error (the writable bits still take the write).
  *
+ * Model-side `value(name)` / `setValue(name)` look the name up; data paths that run per packet
+ * resolve `map.reg(name).index` once and use `valueAt` / `setValueAt`.
+ *
  * @example
  * const rf = new RegisterFile(UFS_REGS, {
  *   onWrite: { UTRLDBR: () => this.doorbellBh() , IE: () => this.updateIrq() },
@@ -64,6 +67,8 @@ export class RegisterFile<S extends RegisterSpecs = RegisterSpecs> implements Mm
   readonly stats: RegisterFileStats = { reads: 0, writes: 0, unhandledReads: 0, unhandledWrites: 0, guestErrors: 0 };
   /** Register values by `RegisterInfo.index`; unsigned and width-masked. */
   private readonly values: Uint32Array;
+  /** Per register index: the bits a model-side write may set (width, minus reserved bits). */
+  private readonly keep: Uint32Array;
   private readonly onWrite: (WriteHook | undefined)[];
   private readonly onRead: ((() => number) | undefined)[];
   private readonly afterRead: (((v: number) => void) | undefined)[];
@@ -74,6 +79,7 @@ export class RegisterFile<S extends RegisterSpecs = RegisterSpecs> implements Mm
     this.name = hooks.name ?? map.name;
     this.size = map.size;
     this.values = new Uint32Array(map.registers.length);
+    this.keep = new Uint32Array(map.registers.map((r) => r.modes.all & ~r.modes.rsvd));
     this.onWrite = this.hookTable('onWrite', hooks.onWrite);
     this.onRead = this.hookTable('onRead', hooks.onRead);
     this.afterRead = this.hookTable('afterRead', hooks.afterRead);
@@ -132,8 +138,21 @@ export class RegisterFile<S extends RegisterSpecs = RegisterSpecs> implements Mm
 
   /** Model-side write: bypasses access modes (e.g. setting a W1C status bit); reserved bits stay 0. */
   setValue(reg: RegisterName<S>, v: number): void {
-    const r = this.map.reg(reg);
-    this.values[r.index] = v & r.modes.all & ~r.modes.rsvd;
+    const i = this.map.reg(reg).index;
+    this.values[i] = v & this.keep[i]!;
+  }
+
+  /**
+   * `value()` by `RegisterInfo.index`, for data paths that resolve their registers once
+   * (`map.reg('TDT').index`) instead of looking a name up per access.
+   */
+  valueAt(index: number): number {
+    return this.values[index]!;
+  }
+
+  /** `setValue()` by `RegisterInfo.index`. */
+  setValueAt(index: number, v: number): void {
+    this.values[index] = v & this.keep[index]!;
   }
 
   /** Model-side field read. */

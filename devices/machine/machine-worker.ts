@@ -23,6 +23,8 @@ import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
 import { loadModelModules, modelFactory } from './models.js';
 import { Switch, Wire } from '../nic/wire.js';
 import type { E1000 } from '../nic/e1000.model.js';
+import { closeSync } from 'node:fs';
+import { native } from '../native/index.js';
 
 interface Boot {
   config: MachineConfig;
@@ -51,6 +53,8 @@ const windows: Window[] = [];
 const models: DeviceModel[] = [];
 const dmaSpaces: DmaSpace[] = [];
 const ports = new Map<number, Port>();
+/** Device RAM (ModelContext.ram) at its bus window: memfds the kernel and containers map. */
+const ramWindows: { device: string; base: number; size: number; fd: number; buffer: SharedArrayBuffer }[] = [];
 /**
  * Grants for ports whose memory has not arrived yet: a port's buffer comes by postMessage while
  * grants come on the control ring, and the two channels are not ordered with each other.
@@ -92,15 +96,29 @@ for (const [index, cfg] of boot.config.devices.entries()) {
     onFault: (f) => log(4, `${cfg.name}: IOMMU fault: ${f.kind} ${f.dir} at 0x${f.addr.toString(16)} len ${f.len}`),
   });
   dmaSpaces[index] = dma;
+  const ram: { fd: number; size: number; buffer: SharedArrayBuffer }[] = [];
+  const allocRam = (size: number): SharedArrayBuffer => {
+    const fd = native().memfdCreate(`hmdrv-${cfg.name}-ram${ram.length}`, size);
+    const buffer = native().mapFd(fd, size);
+    ram.push({ fd, size, buffer });
+    return buffer;
+  };
   try {
-    const model = factory({ name: cfg.name, memory, dma, scheduler, irqs, params: cfg.params, log: (m) => log(6, `${cfg.name}: ${m}`) });
+    const model = factory({ name: cfg.name, memory, dma, scheduler, irqs, params: cfg.params, log: (m) => log(6, `${cfg.name}: ${m}`), ram: allocRam });
     model.realize();
     models[index] = model;
     model.regions.forEach((region, i) => {
       const w = cfg.windows[i];
       if (w) windows.push({ base: w.base, size: Math.min(w.size, region.size), region, device: cfg.name });
     });
+    // Device RAM answers at the windows after the MMIO regions; the CPU maps it, no port access.
+    ram.forEach((r, i) => {
+      const w = cfg.windows[model.regions.length + i];
+      if (w) ramWindows.push({ device: cfg.name, base: w.base, size: Math.min(w.size, r.size), fd: r.fd, buffer: r.buffer });
+      else { log(4, `${cfg.name}: device RAM ${i} (${r.size} bytes) has no reg window: the CPU cannot map it`); closeSync(r.fd); }
+    });
   } catch (e) {
+    for (const r of ram) closeSync(r.fd);
     log(3, `${cfg.name}: model ${cfg.model} failed to realize: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
@@ -206,6 +224,12 @@ function controlRequest(m: Message): Reply {
       model.reset();
       return reply(0);
     }
+    case MOp.SCANOUT: {
+      const model = models[m.a0] as (DeviceModel & { currentMode?: () => unknown }) | undefined;
+      if (!model) return reply(-19);
+      if (typeof model.currentMode !== 'function') return reply(-95);
+      return reply(0, new TextEncoder().encode(JSON.stringify(model.currentMode())));
+    }
     case MOp.STATS:
       // Port faults (accesses outside every window granted to a port) belong to the port's
       // container, not to a device: they are reported per port.
@@ -273,7 +297,7 @@ function pollLoop(): void {
 }
 
 control.start();
-parentPort!.postMessage({ type: 'ready', devices: boot.config.devices.map((d, i) => ({ name: d.name, ok: models[i] !== undefined })) });
+parentPort!.postMessage({ type: 'ready', devices: boot.config.devices.map((d, i) => ({ name: d.name, ok: models[i] !== undefined })), ram: ramWindows });
 
 function sumValues(r: Record<string, number> | undefined): number {
   return r ? Object.values(r).reduce((a, b) => a + b, 0) : 0;

@@ -13,6 +13,8 @@ import { Endpoint, reply } from '../ipc/endpoint.js';
 import { futexSignal, type SignalKind } from '../ipc/signal.js';
 import { SpinBudget } from '../ipc/spin.js';
 import { DMA_DIRS, MOp, type MachineConfig } from './protocol.js';
+import { closeSync } from 'node:fs';
+import { toRgba, type RgbaFrame, type ScanoutMode } from '../display/bochs.scanout.js';
 
 /** 64 KiB per direction: MMIO messages are one cache line each. */
 export const PORT_RING_CAPACITY = 1 << 16;
@@ -35,7 +37,21 @@ export interface MachineStats {
   ports: { port: number; faults: number }[];
 }
 
+/** Device RAM (a BAR backed by memory, e.g. VRAM) at its bus window, as the models allocated it. */
+export interface DeviceRamWindow {
+  device: string;
+  base: number;
+  size: number;
+  /** memfd of the RAM: containers map [offset, offset + size) of it. */
+  fd: number;
+  /** The whole RAM, as the kernel sees it. */
+  buffer: SharedArrayBuffer;
+}
+
 export class Machine {
+  /** Device RAM windows (filled when the machine thread is ready). */
+  private ram: DeviceRamWindow[] = [];
+
   private irqListener: (line: number, level: boolean) => void = () => undefined;
   private logListener: (level: number, text: string) => void = () => undefined;
   private nextPort = 1;
@@ -65,7 +81,7 @@ export class Machine {
     });
     m = new Machine(config, memory, worker, control);
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
+      worker.once('message', (msg: { ram?: DeviceRamWindow[] }) => { m.ram = msg.ram ?? []; resolve(); });
       worker.once('error', reject);
     });
     worker.on('error', (e) => m.logListener(2, `machine thread crashed: ${e.message}`));
@@ -137,6 +153,32 @@ export class Machine {
     return (await this.control.request(MOp.RESET_DEVICE, i)).status;
   }
 
+  /**
+   * The device RAM window holding [addr, addr + size) for `device`, and the offset of `addr` in
+   * its memfd; null when no RAM window of that device contains the whole range.
+   */
+  deviceRam(device: string, addr: number, size: number): { window: DeviceRamWindow; offset: number } | null {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(size) || size <= 0) return null;
+    const w = this.ram.find((r) => r.device === device && addr >= r.base && addr + size <= r.base + r.size);
+    return w ? { window: w, offset: addr - w.base } : null;
+  }
+
+  /**
+   * What a display model shows now, as RGBA read from its RAM (the frame the model latched, at
+   * its offsets); a string says why nothing is shown. Rejects with an errno-carrying Error:
+   * -ENODEV (no model), -EOPNOTSUPP (not a display).
+   */
+  async scanout(device: string): Promise<RgbaFrame | string> {
+    const i = this.deviceIndex(device);
+    const r = i < 0 ? { status: -19, payload: null } : await this.control.request(MOp.SCANOUT, i);
+    if (r.status < 0) throw Object.assign(new Error(`${device}: no scanout (${r.status})`), { errno: r.status });
+    const mode = JSON.parse(new TextDecoder().decode(r.payload ?? new Uint8Array())) as ScanoutMode | string;
+    if (typeof mode === 'string') return mode;
+    const vram = this.ram.find((w) => w.device === device);
+    if (!vram) return `${device} has no device RAM mapped`;
+    return toRgba(new Uint8Array(vram.buffer), mode);
+  }
+
   /** Fault counters: DMA (IOMMU) faults per device, MMIO faults per container port. */
   async stats(): Promise<MachineStats> {
     const r = await this.control.request(MOp.STATS);
@@ -150,5 +192,7 @@ export class Machine {
     this.control.close();
     await this.worker.terminate();
     this.memory.close();
+    for (const w of this.ram) { try { closeSync(w.fd); } catch { /* closed */ } }
+    this.ram = [];
   }
 }

@@ -11,6 +11,7 @@ import type { PhysicalMemory } from '../core/phys-mem.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { TickDevice } from '../demo/tick.model.js';
 import { BochsDisplay, type BochsParams } from '../display/bochs.model.js';
+import { BOCHS_VRAM } from '../display/bochs.regs.js';
 import { UfsHostController, type UfsParams } from '../ufs/ufs.model.js';
 import { E1000, type E1000Params } from '../nic/e1000.model.js';
 
@@ -55,6 +56,20 @@ export interface ModelContext {
   irqs: IrqLine[];
   params: Record<string, unknown>;
   log: (message: string) => void;
+  /**
+   * Memory of the device's own that the CPU maps directly (a BAR backed by RAM, such as VRAM),
+   * shared with the kernel and the driver containers of every class (a memfd). The i-th buffer
+   * answers at the `reg` window that follows the model's MMIO regions (`regions.length + i`).
+   * Absent outside the machine thread.
+   */
+  ram?: (size: number) => SharedArrayBuffer;
+}
+
+/** Bochs VRAM (BAR0) as device RAM; a size realize() would refuse is left for it to report. */
+function bochsVram(c: ModelContext): SharedArrayBuffer | undefined {
+  const n = (c.params as Partial<BochsParams>).vramBytes ?? BOCHS_VRAM.DEFAULT_BYTES;
+  const ok = Number.isSafeInteger(n) && n >= BOCHS_VRAM.MIN_BYTES && n <= BOCHS_VRAM.MAX_BYTES && (n & (n - 1)) === 0;
+  return ok && c.ram ? c.ram(n) : undefined;
 }
 
 export type ModelFactory = (ctx: ModelContext) => DeviceModel;
@@ -63,7 +78,7 @@ const registry = new Map<string, ModelFactory>([
   ['tick', (c) => new TickDevice({ dma: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log })],
   ['ufs', (c) => new UfsHostController({ name: c.name, memory: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: ufsParams(c.params) })],
   ['e1000', (c) => new E1000({ name: c.name, memory: c.dma, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: e1000Params(c) })],
-  ['bochs-display', (c) => new BochsDisplay({ name: c.name, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: c.params as Partial<BochsParams> })],
+  ['bochs-display', (c) => new BochsDisplay({ name: c.name, scheduler: c.scheduler, irq: c.irqs[0]!, log: c.log, params: c.params as Partial<BochsParams>, vram: bochsVram(c) })],
 ]);
 
 /** A model that lives in a module of its own: the machine thread imports it by URL. */

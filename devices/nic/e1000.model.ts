@@ -11,10 +11,13 @@
  * - CTRL.RST resets the device (self-clearing; RAL0/RAH0 reload the MAC as from the EEPROM).
  * - STATUS.LU = carrier from the port && CTRL.SLU; a change raises ICR.LSC.
  * - ICR clears on read (and where 1s are written); ICS sets causes; IMS/IMC set/clear the mask.
+ *   The line is recomputed in `updateIrq()` only; the TX bottom half and an RX delivery run
+ *   `hold()` it and update it once at their end (`release()`), at the same instant.
  * - ITR (256 ns units): after the line rises, it cannot rise again for ITR x 256 ns; 0 = off.
  * - TX (e1000.tx.ts): a TDT/TCTL write only schedules the bottom half; `rate` paces frames.
  * - RX (e1000.rx.ts): filter, DMA into RDH..RDT, RXT0 after RDTR/RADV; no buffers = RXO + MPC.
- * - Statistics (0x4000-0x40FC) clear on read; `counters` keeps model-side totals.
+ * - Statistics (0x4000-0x40FC) clear on read; the data path adds to a Float64Array by register
+ *   index, folded into the registers when they are read; `counters` keeps model-side totals.
  * - Bad programming (rings outside memory, RDLEN not a multiple of 128, heads/tails past the
  *   ring, wrong access sizes, unknown offsets) is logged through `log`, never thrown.
  *
@@ -31,7 +34,7 @@ import { RegisterFile } from '../core/register-file.js';
 import type { Cancel, Scheduler } from '../core/scheduler.js';
 import { E1000Sideband } from './e1000.phy.js';
 import { E1000_REGS, ICR, MDIC_OP_READ, MDIC_OP_WRITE, macToRa, parseMac, PHY_ADDR, RING_ALIGN, SPEED, type E1000Specs } from './e1000.regs.js';
-import type { E1000Counters, NicCore, StatReg } from './e1000.ring.js';
+import { REG, type E1000Counters, type NicCore } from './e1000.ring.js';
 import { E1000Rx } from './e1000.rx.js';
 import { E1000Tx } from './e1000.tx.js';
 import { parseRate, type LineRate, type Port } from './wire.js';
@@ -72,11 +75,17 @@ interface E1000State {
 const MAX_RX_FIFO = 1 << 20;
 
 /** The statistics registers (0x4000-0x40FC, all read-to-clear). */
-const STAT_NAMES = E1000_REGS.registers.filter((r) => r.offset >= 0x4000 && r.offset < 0x4100).map((r) => r.name as StatReg);
-/** 64-bit counters: either half → [low, high]. */
-const STAT_PAIRS: Partial<Record<string, [StatReg, StatReg]>> = Object.fromEntries(
-  (['GORC', 'GOTC', 'TOR', 'TOT'] as const).flatMap((b) => [[`${b}L`, [`${b}L`, `${b}H`]], [`${b}H`, [`${b}L`, `${b}H`]]]),
-);
+const STATS = E1000_REGS.registers.filter((r) => r.offset >= 0x4000 && r.offset < 0x4100);
+/** Per register index: the low half of its 64-bit pair (itself for 32-bit counters)... */
+const STAT_LO = Int32Array.from(E1000_REGS.registers, (r) => r.index);
+/** ...and the high half (-1 for 32-bit counters). */
+const STAT_HI = new Int32Array(E1000_REGS.registers.length).fill(-1);
+for (const b of ['GORC', 'GOTC', 'TOR', 'TOT'] as const) {
+  const lo = E1000_REGS.reg(`${b}L`).index, hi = E1000_REGS.reg(`${b}H`).index;
+  STAT_LO[hi] = lo;
+  STAT_HI[lo] = hi;
+}
+const SLU = E1000_REGS.bits.CTRL.SLU;
 
 export class E1000 extends DeviceModel implements NicCore {
   readonly regs: RegisterFile<E1000Specs>;
@@ -87,8 +96,10 @@ export class E1000 extends DeviceModel implements NicCore {
   readonly mac: Uint8Array;
   readonly counters: E1000Counters = { txFrames: 0, txBytes: 0, txDropped: 0, rxFrames: 0, rxBytes: 0, rxMissed: 0, rxFiltered: 0, faults: 0 };
   private readonly st: E1000State = { carrier: false, linkUp: false, nextIrqAt: 0n };
-  /** Statistics not yet folded into their read-to-clear registers (the data path only adds here). */
-  private readonly pending: Record<string, number> = Object.fromEntries(STAT_NAMES.map((n) => [n, 0]));
+  /** Statistics not yet folded into their read-to-clear registers, by register index (the data path only adds here). */
+  private readonly pending = new Float64Array(E1000_REGS.registers.length);
+  /** `hold()` depth: while > 0, raised causes wait for `release()` to move the line. */
+  private held = 0;
   private readonly irq: IrqLine;
   private readonly log: (msg: string) => void;
   private readonly tx: E1000Tx;
@@ -127,10 +138,11 @@ export class E1000 extends DeviceModel implements NicCore {
 
   /** Connects the network side (or disconnects with null). The carrier follows the port. */
   attach(port: Port | null): void {
+    this.rx.endBatch(); // a delivery run cut short by the detach would leave the IRQ line held
     for (const off of this.detachPort.splice(0)) off();
     this.attached = port ?? undefined;
     if (port !== null) {
-      this.detachPort.push(port.onReceive((f) => this.rx.receive(f)));
+      this.detachPort.push(port.onReceive((f) => this.rx.receive(f), () => this.rx.endBatch()));
       this.detachPort.push(port.onLinkChange((up) => this.setCarrier(up)));
     }
     this.setCarrier(port?.linkUp ?? false);
@@ -152,15 +164,23 @@ export class E1000 extends DeviceModel implements NicCore {
   }
 
   raise(causes: number): void {
-    this.regs.setValue('ICR', this.regs.value('ICR') | causes);
-    this.updateIrq();
+    this.regs.setValueAt(REG.ICR, this.regs.valueAt(REG.ICR) | causes);
+    if (this.held === 0) this.updateIrq();
   }
 
-  count(reg: StatReg, n = 1): void {
+  hold(): void {
+    this.held++;
+  }
+
+  release(): void {
+    if (this.held > 0 && --this.held === 0) this.updateIrq();
+  }
+
+  count(reg: number, n = 1): void {
     this.pending[reg]! += n;
   }
 
-  count64(lo: StatReg, _hi: StatReg, n: number): void {
+  count64(lo: number, n: number): void {
     this.pending[lo]! += n; // the high half gets the carry when either half is read
   }
 
@@ -175,7 +195,7 @@ export class E1000 extends DeviceModel implements NicCore {
     this.rx.reset();
     this.sideband.reset();
     this.regs.reset();
-    for (const n of STAT_NAMES) this.pending[n] = 0;
+    this.pending.fill(0);
     const { ral, rah } = macToRa(this.mac);
     this.regs.setValue('RAL0', ral);
     this.regs.setValue('RAH0', rah);
@@ -190,12 +210,14 @@ export class E1000 extends DeviceModel implements NicCore {
    * the line may only rise ITR x 256 ns after it last rose; a held-back rise is re-checked then.
    */
   updateIrq(): void {
-    const pending = (this.regs.value('ICR') & this.regs.value('IMS')) !== 0;
+    const r = this.regs;
+    const pending = (r.valueAt(REG.ICR) & r.valueAt(REG.IMS)) !== 0;
     if (!pending || this.irq.level) {
       this.irq.set(pending);
       return;
     }
-    const gap = BigInt(this.regs.value('ITR')) * 256n;
+    const itr = r.valueAt(REG.ITR);
+    const gap = itr === 0 ? 0n : BigInt(itr) * 256n;
     const now = this.sched.now();
     if (gap > 0n && now < this.st.nextIrqAt) {
       this.throttle ??= this.sched.at(this.st.nextIrqAt, () => {
@@ -217,7 +239,7 @@ export class E1000 extends DeviceModel implements NicCore {
 
   /** Model-side state for /proc and debugging. */
   snapshot(): { state: { carrier: boolean; nextIrqAt: string }; regs: Record<string, number>; counters: E1000Counters } {
-    for (const n of STAT_NAMES) this.fold(n);
+    for (const r of STATS) this.fold(r.index);
     return { state: { carrier: this.st.carrier, nextIrqAt: this.st.nextIrqAt.toString() }, regs: this.regs.snapshot(), counters: { ...this.counters } };
   }
 
@@ -225,21 +247,21 @@ export class E1000 extends DeviceModel implements NicCore {
 
   /** onRead hooks of the statistics registers: fold pending counts in before the read clears them. */
   private statHooks(): Record<string, () => number> {
-    return Object.fromEntries(STAT_NAMES.map((n) => [n, () => this.fold(n)]));
+    return Object.fromEntries(STATS.map((r) => [r.name, () => this.fold(r.index)]));
   }
 
-  /** Adds a register's pending count (for a 64-bit pair: the low half's, carrying into the high half). */
-  private fold(reg: StatReg): number {
+  /** Adds a register's pending count (for a 64-bit pair: the low half's, carrying into the high half); returns its value. */
+  private fold(reg: number): number {
     const r = this.regs;
-    const lo = STAT_PAIRS[reg]?.[0] ?? reg, hi = STAT_PAIRS[reg]?.[1];
+    const lo = STAT_LO[reg]!, hi = STAT_HI[lo]!;
     const p = this.pending[lo]!;
     if (p !== 0) {
       this.pending[lo] = 0;
-      const v = r.value(lo) + p;
-      r.setValue(lo, v >>> 0);
-      if (hi !== undefined) r.setValue(hi, (r.value(hi) + Math.floor(v / 0x1_0000_0000)) >>> 0);
+      const v = r.valueAt(lo) + p;
+      r.setValueAt(lo, v >>> 0);
+      if (hi >= 0) r.setValueAt(hi, (r.valueAt(hi) + Math.floor(v / 0x1_0000_0000)) >>> 0);
     }
-    return r.value(reg);
+    return r.valueAt(reg);
   }
 
   // ---- link --------------------------------------------------------------------------
@@ -251,7 +273,7 @@ export class E1000 extends DeviceModel implements NicCore {
 
   /** STATUS.LU from carrier and CTRL.SLU; a change raises LSC when `notify`. */
   private syncLink(notify: boolean): void {
-    const up = this.st.carrier && this.regs.getField('CTRL', 'SLU') === 1;
+    const up = this.st.carrier && (this.regs.value('CTRL') & SLU) !== 0;
     this.sideband.link = up;
     this.st.linkUp = up;
     if (this.regs.getField('STATUS', 'LU') === (up ? 1 : 0)) return;

@@ -4,11 +4,16 @@
  * descriptor-ring geometry read from the BA/LEN/H/T registers with the driver's mistakes turned
  * into messages, the packet/absolute interrupt-delay timer pair (RDTR/RADV, TIDV/TADV) and the
  * size buckets of the PRC/PTC statistics.
+ *
+ * The data paths run per frame, so nothing here looks a name up per access: registers and
+ * statistics are reached by register-file index (`REG`, `PRC_REGS`...), rings are one reused
+ * `Ring` per engine, and `RingGrant` remembers that a ring passed the IOMMU check until the
+ * grants change, so descriptors are read and written back without a check each.
  */
 import type { DmaSpace } from '../core/dma.js';
 import type { RegisterFile } from '../core/register-file.js';
 import type { Cancel, Scheduler } from '../core/scheduler.js';
-import { DESC_SIZE, type E1000Specs } from './e1000.regs.js';
+import { DESC_SIZE, E1000_REGS, type E1000Specs } from './e1000.regs.js';
 import type { Port } from './wire.js';
 
 /** Model-side totals (not read-to-clear), for tests, benchmarks and /proc. */
@@ -43,42 +48,92 @@ export interface NicCore {
   port(): Port | undefined;
   /** Logs a device fault (driver misuse or a DMA fault); never throws. */
   fault(msg: string): void;
-  /** ICR |= causes, then updateIrq(). */
+  /** ICR |= causes, then updateIrq() (at `release()` while held). */
   raise(causes: number): void;
-  /** Adds to a 32-bit statistics register (wrapping). */
-  count(reg: StatReg, n?: number): void;
-  /** Adds to a 64-bit low/high statistics pair. */
-  count64(lo: StatReg, hi: StatReg, n: number): void;
+  /**
+   * Holds the IRQ line's update over a batch (a TX bottom half, a run of frames delivered in one
+   * go): causes raised meanwhile only accumulate in ICR; `release()` updates the line once.
+   * Nests; everything happens at one instant, so only the number of line computations changes.
+   */
+  hold(): void;
+  release(): void;
+  /** Adds to a 32-bit statistics register, by register index (`REG.*`, `PRC_REGS`, `PTC_REGS`). */
+  count(reg: number, n?: number): void;
+  /** Adds to a 64-bit statistics pair, by the index of its low half. */
+  count64(lo: number, n: number): void;
 }
 
 /** Any register name of the map. */
-export type StatReg = keyof E1000Specs & string;
+export type RegName = keyof E1000Specs & string;
 
-export interface Ring {
+const index = (name: RegName): number => E1000_REGS.reg(name).index;
+
+/** Register-file indices of the registers the data paths use (`regs.valueAt(REG.RCTL)`). */
+export const REG = Object.freeze({
+  ICR: index('ICR'), IMS: index('IMS'), ITR: index('ITR'), RCTL: index('RCTL'), TCTL: index('TCTL'),
+  RDBAL: index('RDBAL'), RDBAH: index('RDBAH'), RDLEN: index('RDLEN'), RDH: index('RDH'), RDT: index('RDT'), RDTR: index('RDTR'), RADV: index('RADV'),
+  TDBAL: index('TDBAL'), TDBAH: index('TDBAH'), TDLEN: index('TDLEN'), TDH: index('TDH'), TDT: index('TDT'), TIDV: index('TIDV'), TADV: index('TADV'),
+  GPRC: index('GPRC'), BPRC: index('BPRC'), MPRC: index('MPRC'), GPTC: index('GPTC'), BPTC: index('BPTC'), MPTC: index('MPTC'),
+  GORCL: index('GORCL'), GOTCL: index('GOTCL'), TORL: index('TORL'), TOTL: index('TOTL'), TPR: index('TPR'), TPT: index('TPT'),
+  MPC: index('MPC'), RNBC: index('RNBC'), ROC: index('ROC'),
+});
+
+/** A descriptor ring as programmed: filled in by `load()` (one object per engine, reused). */
+export class Ring {
   /** Bus address of descriptor 0. */
-  readonly base: number;
+  base = 0;
   /** Descriptors in the ring. */
-  readonly count: number;
-  readonly head: number;
-  readonly tail: number;
+  count = 0;
+  head = 0;
+  tail = 0;
+  private readonly r: { bal: number; bah: number; len: number; head: number; tail: number };
+
+  constructor(readonly kind: 'rx' | 'tx') {
+    this.r = kind === 'rx'
+      ? { bal: REG.RDBAL, bah: REG.RDBAH, len: REG.RDLEN, head: REG.RDH, tail: REG.RDT }
+      : { bal: REG.TDBAL, bah: REG.TDBAH, len: REG.TDLEN, head: REG.TDH, tail: REG.TDT };
+  }
+
+  /** Reads BA/LEN/H/T; undefined if the ring is usable, else why not. */
+  load(regs: RegisterFile<E1000Specs>): string | undefined {
+    const r = this.r;
+    const count = regs.valueAt(r.len) / DESC_SIZE;
+    const head = regs.valueAt(r.head), tail = regs.valueAt(r.tail);
+    this.count = count;
+    this.head = head;
+    this.tail = tail;
+    // A high half past 2^21 makes the address unsafe as a number: DMA then reports a decode error.
+    this.base = regs.valueAt(r.bah) * 0x1_0000_0000 + regs.valueAt(r.bal);
+    if (count === 0) return `${this.kind === 'rx' ? 'RDLEN' : 'TDLEN'} is 0: no ${this.kind.toUpperCase()} ring`;
+    const p = this.kind === 'rx' ? 'RD' : 'TD';
+    if (head >= count) return `${p}H ${head} is beyond the ring (${count} descriptors)`;
+    if (tail >= count) return `${p}T ${tail} is beyond the ring (${count} descriptors)`;
+    return undefined;
+  }
 }
 
-const NAMES = {
-  rx: { bal: 'RDBAL', bah: 'RDBAH', len: 'RDLEN', head: 'RDH', tail: 'RDT' },
-  tx: { bal: 'TDBAL', bah: 'TDBAH', len: 'TDLEN', head: 'TDH', tail: 'TDT' },
-} as const;
+/**
+ * Whether a ring's descriptors may be read and written back without a check per access: the
+ * whole ring was granted both ways when last looked at, and the grants have not changed since.
+ */
+export class RingGrant {
+  private base = -1;
+  private bytes = -1;
+  private gen = -1;
+  private ok = false;
 
-/** The ring as programmed, or why it cannot be used. */
-export function readRing(regs: RegisterFile<E1000Specs>, kind: 'rx' | 'tx'): Ring | string {
-  const n = NAMES[kind];
-  const count = regs.value(n.len) / DESC_SIZE;
-  const head = regs.value(n.head), tail = regs.value(n.tail);
-  if (count === 0) return `${n.len} is 0: no ${kind.toUpperCase()} ring`;
-  if (head >= count) return `${n.head} ${head} is beyond the ring (${count} descriptors)`;
-  if (tail >= count) return `${n.tail} ${tail} is beyond the ring (${count} descriptors)`;
-  // A high half past 2^21 makes the address unsafe as a number: DMA then reports a decode error.
-  const base = regs.value(n.bah) * 0x1_0000_0000 + regs.value(n.bal);
-  return { base, count, head, tail };
+  constructor(private readonly dma: DmaSpace) {}
+
+  wholeRing(ring: Ring): boolean {
+    const bytes = ring.count * DESC_SIZE, gen = this.dma.generation;
+    if (ring.base !== this.base || bytes !== this.bytes || gen !== this.gen) {
+      this.base = ring.base;
+      this.bytes = bytes;
+      this.gen = gen;
+      this.ok = this.dma.allows(ring.base, bytes, 'bidirectional');
+    }
+    return this.ok;
+  }
 }
 
 /** A descriptor's 64-bit buffer address as a number (unsafe values fail DMA as decode errors). */
@@ -141,14 +196,15 @@ export function sizeBucket(len: number): number {
   return len <= 1522 ? 5 : -1;
 }
 
-export const PRC_REGS = ['PRC64', 'PRC127', 'PRC255', 'PRC511', 'PRC1023', 'PRC1522'] as const;
-export const PTC_REGS = ['PTC64', 'PTC127', 'PTC255', 'PTC511', 'PTC1023', 'PTC1522'] as const;
+/** Register indices of the PRC / PTC size buckets, by `sizeBucket()`. */
+export const PRC_REGS = Int32Array.from(['PRC64', 'PRC127', 'PRC255', 'PRC511', 'PRC1023', 'PRC1522'] as const, index);
+export const PTC_REGS = Int32Array.from(['PTC64', 'PTC127', 'PTC255', 'PTC511', 'PTC1023', 'PTC1522'] as const, index);
 
-/** Register names of the arrays, by index. */
-const names = (prefix: string, n: number): StatReg[] => Array.from({ length: n }, (_, i) => `${prefix}${i}` as StatReg);
-export const RAL_NAMES = names('RAL', 16);
-export const RAH_NAMES = names('RAH', 16);
-export const MTA_NAMES = names('MTA', 128);
+/** Register indices of the arrays, by entry. */
+const indices = (prefix: string, n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => index(`${prefix}${i}` as RegName));
+export const RAL_REGS = indices('RAL', 16);
+export const RAH_REGS = indices('RAH', 16);
+export const MTA_REGS = indices('MTA', 128);
 
 export const isBroadcast = (f: Uint8Array): boolean => f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff;
 export const isMulticast = (f: Uint8Array): boolean => (f[0]! & 1) !== 0;

@@ -12,30 +12,53 @@
  * the on-chip FIFO when `rxFifoBytes` has room, else it is dropped, MPC counts it and RXO is
  * raised. RDT writes drain the FIFO.
  *
+ * Frames the medium delivers at one instant come as one run (`receive` ... `endBatch`): the IRQ
+ * line is computed once at its end and RXT0's RDTR/RADV delay (re)started once there, which is
+ * what restarting it per frame at the same instant amounts to. The FCS is computed straight into
+ * a 4-byte scratch (crc32.ts) and copied after the frame; nothing is allocated per frame.
+ *
  * Deviations: the MTA hash is applied to multicast destinations only (QEMU applies it to any
  * frame); SBP, VLAN filtering, checksum offload and loopback are not modelled; oversized frames
  * are always dropped (ROC). Faults: an unreadable descriptor or a failed write-back halts the
  * ring until the driver reprograms it; a buffer the device may not write costs its descriptor,
  * written back with errors = RXE and length 0, and the frame is dropped.
  */
-import { crc32 } from 'node:zlib';
+import { copyBytes } from '../core/bytes.js';
 import type { Cancel } from '../core/scheduler.js';
-import { DESC_SIZE, ETH, ICR, mtaHash, NUM_RA, rxBufferSize, RXD_ERR, RXD_STAT, RX_DESC } from './e1000.regs.js';
-import { bufferAddr, DelayTimer, isBroadcast, isMulticast, MTA_NAMES, PRC_REGS, RAH_NAMES, RAL_NAMES, readRing, sizeBucket, type NicCore } from './e1000.ring.js';
+import { crc32 } from './crc32.js';
+import { DESC_SIZE, E1000_REGS, ETH, ICR, mtaHash, NUM_RA, rxBufferSize, RXD_ERR, RXD_STAT, RX_DESC } from './e1000.regs.js';
+import { bufferAddr, DelayTimer, isBroadcast, isMulticast, MTA_REGS, PRC_REGS, RAH_REGS, RAL_REGS, REG, Ring, RingGrant, sizeBucket, type NicCore } from './e1000.ring.js';
 
-type Kind = 'unicast' | 'multicast' | 'broadcast';
-type Outcome = 'ok' | 'no-buffers' | 'dropped';
+/** Address class of a frame. */
+const UNICAST = 0, MULTICAST = 1, BROADCAST = 2;
+type Kind = typeof UNICAST | typeof MULTICAST | typeof BROADCAST;
+/** What `deliver` did with a frame. */
+const OK = 0, NO_BUFFERS = 1, DROPPED = 2;
+type Outcome = typeof OK | typeof NO_BUFFERS | typeof DROPPED;
+
+const RCTL = E1000_REGS.bits.RCTL, AV = E1000_REGS.bits.RAH0.AV;
 
 export class E1000Rx {
   private readonly st = { halted: false, warnedRing: '', fifoBytes: 0, draining: false };
   private fifo: { frame: Uint8Array; kind: Kind }[] = [];
   private cancelDrain: Cancel | undefined;
-  /** Scratch for descriptor write-backs (bytes 8-15). */
-  private readonly wb = new Uint8Array(8);
   private readonly delay: DelayTimer;
+  private readonly ring = new Ring('rx');
+  private readonly grant: RingGrant;
+  /** The FCS of the frame being written, least significant byte first. */
+  private readonly fcs = new Uint8Array(ETH.FCS);
+  /** Frames are arriving in one delivery run (the IRQ line is held until `endBatch`). */
+  private inBatch = false;
+  /** A descriptor was written back since RXT0's delay was last (re)started. */
+  private written = false;
+  private readonly drainBh = (): void => {
+    this.st.draining = false;
+    this.drain();
+  };
 
   constructor(private readonly nic: NicCore) {
     this.delay = new DelayTimer(nic.sched, () => nic.raise(ICR.RXT0));
+    this.grant = new RingGrant(nic.dma);
   }
 
   reset(): void {
@@ -43,6 +66,7 @@ export class E1000Rx {
     this.cancelDrain = undefined;
     this.delay.cancel();
     this.fifo = [];
+    this.written = false;
     Object.assign(this.st, { halted: false, warnedRing: '', fifoBytes: 0, draining: false });
   }
 
@@ -56,148 +80,191 @@ export class E1000Rx {
   tailWritten(): void {
     if (this.fifo.length === 0 || this.st.draining) return;
     this.st.draining = true;
-    this.cancelDrain = this.nic.sched.defer(() => {
-      this.st.draining = false;
-      this.drain();
-    });
+    this.cancelDrain = this.nic.sched.defer(this.drainBh);
   }
 
-  /** A frame arrives from the port (a scheduled event, never inside an MMIO access). */
+  /**
+   * A frame arrives from the port (a scheduled event, never inside an MMIO access). Frames
+   * delivered in one run end with `endBatch()`: the IRQ line and RXT0's delay timer are updated
+   * once there, at the same instant.
+   */
   receive(frame: Uint8Array): void {
-    const nic = this.nic, rctl = nic.regs.value('RCTL'), B = nic.regs.map.bits.RCTL;
-    if (!(rctl & B.EN) || !nic.linkUp() || frame.length < 14) {
+    if (!this.inBatch) {
+      this.inBatch = true;
+      this.nic.hold();
+    }
+    const nic = this.nic, rctl = nic.regs.valueAt(REG.RCTL);
+    if (!(rctl & RCTL.EN) || !nic.linkUp() || frame.length < 14) {
       nic.counters.rxFiltered++;
       return;
     }
     const f = frame.length < ETH.MIN_FRAME ? padded(frame) : frame;
-    const max = rctl & B.LPE ? ETH.MAX_LONG_FRAME_FCS : ETH.MAX_FRAME_FCS;
+    const max = rctl & RCTL.LPE ? ETH.MAX_LONG_FRAME_FCS : ETH.MAX_FRAME_FCS;
     if (f.length + ETH.FCS > max) {
-      nic.count('ROC');
+      nic.count(REG.ROC);
       nic.counters.rxFiltered++;
       return;
     }
     const kind = this.accept(f, rctl);
-    if (kind === null) {
+    if (kind < 0) {
       nic.counters.rxFiltered++;
       return;
     }
-    nic.count('TPR');
-    nic.count64('TORL', 'TORH', f.length + ETH.FCS);
-    if (this.fifo.length > 0) return this.hold(f, kind);
-    if (this.deliver(f, kind) === 'no-buffers') this.hold(f, kind);
+    nic.count(REG.TPR);
+    nic.count64(REG.TORL, f.length + ETH.FCS);
+    if (this.fifo.length > 0) return this.overflow(f, kind as Kind);
+    if (this.deliver(f, kind as Kind) === NO_BUFFERS) this.overflow(f, kind as Kind);
   }
 
-  /** Address filter (QEMU `e1000x_rx_group_filter` order); null = not for us. */
-  private accept(f: Uint8Array, rctl: number): Kind | null {
-    const r = this.nic.regs, B = r.map.bits.RCTL;
-    const kind: Kind = isBroadcast(f) ? 'broadcast' : isMulticast(f) ? 'multicast' : 'unicast';
-    if (kind === 'broadcast' && rctl & B.BAM) return kind;
-    if (kind === 'unicast' ? rctl & B.UPE : rctl & B.MPE) return kind;
+  /** The end of a delivery run: RXT0's delay starts, the IRQ line is updated. */
+  endBatch(): void {
+    if (!this.inBatch) return;
+    this.inBatch = false;
+    this.kickDelay();
+    this.nic.release();
+  }
+
+  /** Address filter (QEMU `e1000x_rx_group_filter` order); -1 = not for us. */
+  private accept(f: Uint8Array, rctl: number): Kind | -1 {
+    const r = this.nic.regs;
+    const kind: Kind = isBroadcast(f) ? BROADCAST : isMulticast(f) ? MULTICAST : UNICAST;
+    if (kind === BROADCAST && rctl & RCTL.BAM) return kind;
+    if (kind === UNICAST ? rctl & RCTL.UPE : rctl & RCTL.MPE) return kind;
     const lo = (f[0]! | (f[1]! << 8) | (f[2]! << 16) | (f[3]! << 24)) >>> 0;
     const hi = f[4]! | (f[5]! << 8);
     for (let i = 0; i < NUM_RA; i++) {
-      const rah = r.value(RAH_NAMES[i]!);
-      if (rah & r.map.bits.RAH0.AV && (rah & 0xffff) === hi && r.value(RAL_NAMES[i]!) === lo) return kind;
+      const rah = r.valueAt(RAH_REGS[i]!);
+      if (rah & AV && (rah & 0xffff) === hi && r.valueAt(RAL_REGS[i]!) === lo) return kind;
     }
-    if (kind === 'unicast') return null;
+    if (kind === UNICAST) return -1;
     const h = mtaHash(f, (rctl >>> 12) & 3);
-    return (r.value(MTA_NAMES[h.reg]!) >>> h.bit) & 1 ? kind : null;
+    return (r.valueAt(MTA_REGS[h.reg]!) >>> h.bit) & 1 ? kind : -1;
   }
 
   /** No descriptors for the frame now: keep it in the FIFO if it fits, else drop it (RXO). */
-  private hold(f: Uint8Array, kind: Kind): void {
+  private overflow(f: Uint8Array, kind: Kind): void {
     const nic = this.nic;
-    nic.count('RNBC');
+    nic.count(REG.RNBC);
     if (this.st.fifoBytes + f.length <= nic.rxFifoBytes) {
       this.fifo.push({ frame: f, kind });
       this.st.fifoBytes += f.length;
       return;
     }
-    nic.count('MPC');
+    nic.count(REG.MPC);
     nic.counters.rxMissed++;
     nic.raise(ICR.RXO);
   }
 
   private drain(): void {
-    while (this.fifo.length > 0) {
-      const head = this.fifo[0]!;
-      if (this.deliver(head.frame, head.kind) === 'no-buffers') return;
-      this.fifo.shift();
-      this.st.fifoBytes -= head.frame.length;
+    this.nic.hold();
+    try {
+      while (this.fifo.length > 0) {
+        const head = this.fifo[0]!;
+        if (this.deliver(head.frame, head.kind) === NO_BUFFERS) return;
+        this.fifo.shift();
+        this.st.fifoBytes -= head.frame.length;
+      }
+    } finally {
+      this.kickDelay();
+      this.nic.release();
     }
   }
 
-  /** DMA-writes the frame into descriptors RDH.. and writes them back. */
+  /** (Re)starts RXT0's delay if descriptors were written back (RDTR/RADV; at once when RDTR is 0). */
+  private kickDelay(): void {
+    if (!this.written) return;
+    this.written = false;
+    const r = this.nic.regs, rdtr = r.valueAt(REG.RDTR);
+    this.delay.kick(rdtr, rdtr === 0 ? 0 : r.valueAt(REG.RADV));
+  }
+
+  /**
+   * DMA-writes the frame (and its FCS unless SECRC) into the buffers of descriptors RDH.. and
+   * writes them back. While the whole ring is granted both ways (`RingGrant`), descriptors are
+   * read and written without a check each; buffers are always checked.
+   */
   private deliver(f: Uint8Array, kind: Kind): Outcome {
-    const nic = this.nic, r = nic.regs;
-    if (this.st.halted) return 'no-buffers';
-    const ring = readRing(r, 'rx');
-    if (typeof ring === 'string') {
-      if (this.st.warnedRing !== ring) nic.fault(`RX ring unusable: ${ring}`);
-      this.st.warnedRing = ring;
-      return 'no-buffers';
+    const nic = this.nic, r = nic.regs, ring = this.ring, dma = nic.dma;
+    if (this.st.halted) return NO_BUFFERS;
+    const why = ring.load(r);
+    if (why !== undefined) {
+      if (this.st.warnedRing !== why) nic.fault(`RX ring unusable: ${why}`);
+      this.st.warnedRing = why;
+      return NO_BUFFERS;
     }
-    const rctl = r.value('RCTL');
+    const rctl = r.valueAt(REG.RCTL);
     const bufSize = rxBufferSize(rctl);
-    const fcs = rctl & r.map.bits.RCTL.SECRC ? 0 : ETH.FCS;
-    const total = f.length + fcs;
-    const need = Math.ceil(total / bufSize);
-    if ((ring.tail - ring.head + ring.count) % ring.count < need) return 'no-buffers';
-    const data = fcs === 0 ? f : withFcs(f);
-    const wb = this.wb.fill(0);
+    const fcs = rctl & RCTL.SECRC ? 0 : ETH.FCS;
+    const flen = f.length, total = flen + fcs;
+    const need = total <= bufSize ? 1 : Math.ceil(total / bufSize);
+    if ((ring.tail - ring.head + ring.count) % ring.count < need) return NO_BUFFERS;
+    if (fcs !== 0) {
+      const c = crc32(f, 0, flen);
+      this.fcs[0] = c & 0xff;
+      this.fcs[1] = (c >>> 8) & 0xff;
+      this.fcs[2] = (c >>> 16) & 0xff;
+      this.fcs[3] = c >>> 24;
+    }
+    const fast = this.grant.wholeRing(ring), mem = dma.mem.bytes;
     let idx = ring.head, off = 0, good = true;
     for (let k = 0; k < need; k++) {
       const da = ring.base + idx * DESC_SIZE;
-      const d = nic.dma.view(da, 8, 'to-device');
-      if (d === null) return this.halt(`RX descriptor ${idx} at 0x${da.toString(16)} is not readable (${nic.dma.lastFault?.kind})`);
-      const addr = bufferAddr(d, RX_DESC.ADDR);
+      if (!fast && dma.access(da, 8, 'to-device') !== 'ok') return this.halt(`RX descriptor ${idx} at 0x${da.toString(16)} is not readable (${dma.lastFault?.kind})`);
+      const addr = bufferAddr(mem, da + RX_DESC.ADDR);
       const piece = Math.min(bufSize, total - off);
       let len = piece, errors = 0;
-      if (nic.dma.write(addr, data.subarray(off, off + piece)) !== 'ok') {
-        nic.fault(`RX descriptor ${idx}: buffer 0x${addr.toString(16)}+${piece} is not writable (${nic.dma.lastFault?.kind}): frame dropped`);
+      if (dma.access(addr, piece, 'from-device') === 'ok') {
+        // Frame bytes, then whatever part of the FCS falls into this buffer.
+        const n = Math.max(0, Math.min(piece, flen - off));
+        copyBytes(mem, addr, f, off, n);
+        for (let j = n; j < piece; j++) mem[addr + j] = this.fcs[off + j - flen]!;
+        dma.stats.bytesWritten += piece;
+      } else {
+        nic.fault(`RX descriptor ${idx}: buffer 0x${addr.toString(16)}+${piece} is not writable (${dma.lastFault?.kind}): frame dropped`);
         errors = RXD_ERR.RXE;
         len = 0;
         good = false;
       }
       off += piece;
-      wb[0] = len & 0xff;
-      wb[1] = len >>> 8;
-      wb[4] = RXD_STAT.DD | (off === total ? RXD_STAT.EOP : 0);
-      wb[5] = errors;
-      if (nic.dma.write(da + RX_DESC.LENGTH, wb) !== 'ok') return this.halt(`RX descriptor ${idx}: write-back to 0x${(da + 8).toString(16)} failed (${nic.dma.lastFault?.kind})`);
-      idx = (idx + 1) % ring.count;
-      r.setValue('RDH', idx);
+      const wb = da + RX_DESC.LENGTH;
+      if (!fast && dma.access(wb, 8, 'from-device') !== 'ok') return this.halt(`RX descriptor ${idx}: write-back to 0x${wb.toString(16)} failed (${dma.lastFault?.kind})`);
+      mem[wb] = len & 0xff;
+      mem[wb + 1] = len >>> 8;
+      mem[wb + 2] = 0; // packet checksum
+      mem[wb + 3] = 0;
+      mem[wb + 4] = RXD_STAT.DD | (off === total ? RXD_STAT.EOP : 0);
+      mem[wb + 5] = errors;
+      mem[wb + 6] = 0; // special
+      mem[wb + 7] = 0;
+      dma.stats.bytesWritten += 8;
+      idx = idx + 1 === ring.count ? 0 : idx + 1;
+      r.setValueAt(REG.RDH, idx);
     }
     if (good) this.count(f, kind);
     else nic.counters.rxMissed++;
-    this.interrupt(ring.count, idx, ring.tail, rctl);
-    return good ? 'ok' : 'dropped';
+    this.written = true;
+    // RXDMT0 when the free descriptors fall to the RDMTS threshold.
+    const free = (ring.tail - idx + ring.count) % ring.count;
+    if (free <= ring.count >>> (((rctl >>> 8) & 3) + 1)) nic.raise(ICR.RXDMT0);
+    return good ? OK : DROPPED;
   }
 
   private halt(msg: string): Outcome {
     this.nic.fault(`${msg}: RX ring halted`);
     this.st.halted = true;
     this.nic.counters.rxMissed++;
-    this.nic.count('MPC');
-    return 'dropped';
-  }
-
-  /** RXT0 (after the RDTR/RADV delay) and RXDMT0 at the free-descriptor threshold. */
-  private interrupt(count: number, head: number, tail: number, rctl: number): void {
-    const r = this.nic.regs;
-    const free = (tail - head + count) % count;
-    if (free <= count >>> (((rctl >>> 8) & 3) + 1)) this.nic.raise(ICR.RXDMT0);
-    this.delay.kick(r.value('RDTR'), r.value('RDTR') === 0 ? 0 : r.value('RADV'));
+    this.nic.count(REG.MPC);
+    return DROPPED;
   }
 
   private count(f: Uint8Array, kind: Kind): void {
     const nic = this.nic, len = f.length + ETH.FCS;
     nic.counters.rxFrames++;
     nic.counters.rxBytes += f.length;
-    nic.count('GPRC');
-    nic.count64('GORCL', 'GORCH', len); // octets include the FCS even when it is stripped
-    if (kind === 'broadcast') nic.count('BPRC');
-    else if (kind === 'multicast') nic.count('MPRC');
+    nic.count(REG.GPRC);
+    nic.count64(REG.GORCL, len); // octets include the FCS even when it is stripped
+    if (kind === BROADCAST) nic.count(REG.BPRC);
+    else if (kind === MULTICAST) nic.count(REG.MPRC);
     const b = sizeBucket(len);
     if (b >= 0) nic.count(PRC_REGS[b]!);
   }
@@ -207,16 +274,4 @@ function padded(frame: Uint8Array): Uint8Array {
   const p = new Uint8Array(ETH.MIN_FRAME);
   p.set(frame);
   return p;
-}
-
-/** The frame followed by its Ethernet FCS (CRC-32, least significant byte first). */
-function withFcs(f: Uint8Array): Uint8Array {
-  const out = new Uint8Array(f.length + ETH.FCS);
-  out.set(f);
-  const c = crc32(f);
-  out[f.length] = c & 0xff;
-  out[f.length + 1] = (c >>> 8) & 0xff;
-  out[f.length + 2] = (c >>> 16) & 0xff;
-  out[f.length + 3] = c >>> 24;
-  return out;
 }

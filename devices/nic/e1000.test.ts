@@ -173,7 +173,7 @@ describe('e1000 pair on a wire', () => {
     assert.equal(a.drv.readStats().GPTC, 0, 'cleared by the read');
     assert.equal(b.nic.counters.rxFrames, 2);
     // 64-bit octet counters carry into the high half, whichever half is read first.
-    b.nic.count64('GORCL', 'GORCH', 2 ** 32 + 5);
+    b.nic.count64(E1000_REGS.reg('GORCL').index, 2 ** 32 + 5);
     assert.equal(b.drv.read(A.GORCH), 1);
     assert.equal(b.drv.read(A.GORCL), 5);
     assert.equal(b.drv.read(A.GORCL), 0);

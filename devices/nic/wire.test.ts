@@ -86,6 +86,44 @@ describe('Wire', () => {
     assert.equal(b.received.length, 1);
   });
 
+  it('delivers a burst sent at one instant in one event, in order, then ends the run once', () => {
+    const { clock, sched } = env();
+    const w = new Wire({ scheduler: sched });
+    const got: Uint8Array[] = [], ends: number[] = [];
+    w.b.onReceive((f) => got.push(f), () => ends.push(got.length));
+    const sent = Array.from({ length: 50 }, (_, i) => ethFrame({ dst: mac(2), src: mac(1), seed: i }));
+    for (const f of sent) w.a.send(f);
+    assert.equal(clock.runUntilIdle(), 1, 'one scheduler event for the whole burst');
+    assert.deepEqual(got, sent);
+    assert.deepEqual(ends, [50]);
+  });
+
+  it('frames sent while a run is delivering wait for the next event', () => {
+    const { clock, sched } = env();
+    const w = new Wire({ scheduler: sched });
+    const runs: number[][] = [];
+    let run: number[] = [];
+    w.b.onReceive((f) => {
+      run.push(f[14]!);
+      if (f[14] === 1) w.a.send(ethFrame({ dst: mac(2), src: mac(1), seed: 2 - 14 * 7 })); // byte 14 = 2
+    }, () => { runs.push(run); run = []; });
+    w.a.send(ethFrame({ dst: mac(2), src: mac(1), seed: 1 - 14 * 7 }));
+    w.a.send(ethFrame({ dst: mac(2), src: mac(1), seed: 3 - 14 * 7 }));
+    assert.equal(clock.runUntilIdle(), 2);
+    assert.deepEqual(runs, [[1, 3], [2]]);
+  });
+
+  it('with a line rate each frame arrives on its own, and each run ends', () => {
+    const { clock, sched } = env();
+    const w = new Wire({ scheduler: sched, rate: '1g' });
+    const times: bigint[] = [], ends: bigint[] = [];
+    w.b.onReceive(() => times.push(sched.now()), () => ends.push(sched.now()));
+    for (let i = 0; i < 3; i++) w.a.send(ethFrame({ dst: mac(2), src: mac(1), seed: i }));
+    clock.runUntilIdle();
+    assert.deepEqual(times, [672n, 1344n, 2016n]);
+    assert.deepEqual(ends, times);
+  });
+
   it('taps see frames entering the wire, and ports see both directions', () => {
     const { clock, sched } = env();
     const w = new Wire({ scheduler: sched });

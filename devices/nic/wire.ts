@@ -12,6 +12,11 @@
  * a frame arrives when its last bit has been serialised (store and forward) plus the optional
  * latency. Link changes are delivered through the scheduler too.
  *
+ * Frames due at one instant cross in one event and reach the receiver as one run, followed by
+ * the receiver's `end` callback (`Port.onReceive`): a 1000-frame burst is one event, not 1000.
+ * The price: a frame sent at the same instant as an earlier one, while that one still waits,
+ * joins its run, ahead of events queued in between (e.g. a link change requested in between).
+ *
  * @example
  * const wire = new Wire({ scheduler: sched });             // unlimited rate, no latency
  * nicA.attach(wire.a);
@@ -23,6 +28,8 @@ import { toNs, type Ns } from '../core/clock.js';
 import type { Scheduler } from '../core/scheduler.js';
 
 export type FrameHandler = (frame: Uint8Array) => void;
+/** Runs after the last frame of a delivery run (see `Port.onReceive`). */
+export type BatchEndHandler = () => void;
 export type LinkHandler = (up: boolean) => void;
 
 /** Where a device attaches to a medium. */
@@ -36,8 +43,14 @@ export interface Port {
    * receives it in a later scheduled event.
    */
   send(frame: Uint8Array): boolean;
-  /** Sets the one receiver of frames arriving at this port (treat them as read-only); returns a detach function. */
-  onReceive(cb: FrameHandler): () => void;
+  /**
+   * Sets the one receiver of frames arriving at this port (treat them as read-only); returns a
+   * detach function. Frames that arrive at the same instant come in one run of `cb` calls, and
+   * `end` (if given) runs after the last frame of every run: a device can update its interrupt
+   * line once per run instead of once per frame. A frame may be a view into a buffer shared with
+   * other frames (the e1000 carves long frames from 64 KiB chunks): copy the few you keep long.
+   */
+  onReceive(cb: FrameHandler, end?: BatchEndHandler): () => void;
   /** Subscribes to carrier changes; returns the unsubscribe function. */
   onLinkChange(cb: LinkHandler): () => void;
 }
@@ -80,27 +93,92 @@ export function wireTimeNs(frameLen: number, bitsPerSecond: number): bigint {
   return BigInt(Math.ceil((bytes * 8 * 1e9) / bitsPerSecond));
 }
 
-/** One direction of a link: FIFO, each frame after its serialisation time plus the latency. */
+/**
+ * One direction of a link: FIFO, each frame after its serialisation time plus the latency.
+ * Frames in flight wait in a queue with one scheduler event for the earliest: when it fires,
+ * every frame due by then is handed to `deliver` in one run, then `end` runs. Unpaced with no
+ * latency, a whole burst of frames costs one event.
+ */
 export class Channel {
   private freeAt = 0n;
-
-  constructor(private readonly sched: Scheduler, private readonly rate: number, private readonly latency: bigint) {}
-
-  /** Schedules `arrive` for when the frame has crossed. */
-  transmit(frameLen: number, arrive: () => void): void {
-    const now = this.sched.now();
-    let t = now;
-    if (this.rate > 0) {
-      this.freeAt = (this.freeAt > now ? this.freeAt : now) + wireTimeNs(frameLen, this.rate);
-      t = this.freeAt;
+  private frames: Uint8Array[] = [];
+  /** Due times, parallel to `frames` (only kept with a rate or latency; else everything is due at once). */
+  private times: bigint[] = [];
+  private head = 0;
+  private armed = false;
+  private firing = false;
+  private readonly timed: boolean;
+  private readonly fire = (): void => {
+    this.armed = false;
+    this.firing = true;
+    try {
+      const now = this.sched.now();
+      // Frames sent while this run delivers (a receiver answering) wait for the next event.
+      const stop = this.frames.length;
+      while (this.head < stop && (!this.timed || this.times[this.head]! <= now)) {
+        const f = this.frames[this.head]!;
+        this.frames[this.head++] = EMPTY;
+        this.deliver(f);
+      }
+    } finally {
+      this.firing = false;
+      this.compact();
+      this.end();
+      this.arm();
     }
-    this.sched.at(t + this.latency, arrive);
+  };
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly rate: number,
+    private readonly latency: bigint,
+    private readonly deliver: (frame: Uint8Array) => void,
+    private readonly end: () => void = () => {},
+  ) {
+    this.timed = rate > 0 || latency > 0n;
+  }
+
+  /** Queues the frame; it reaches `deliver` in a later event, when it has crossed. */
+  transmit(frame: Uint8Array): void {
+    this.frames.push(frame);
+    if (this.timed) {
+      const now = this.sched.now();
+      let t = now;
+      if (this.rate > 0) {
+        this.freeAt = (this.freeAt > now ? this.freeAt : now) + wireTimeNs(frame.length, this.rate);
+        t = this.freeAt;
+      }
+      this.times.push(t + this.latency);
+    }
+    if (!this.firing) this.arm();
+  }
+
+  private arm(): void {
+    if (this.armed || this.head === this.frames.length) return;
+    this.armed = true;
+    this.sched.at(this.timed ? this.times[this.head]! : this.sched.now(), this.fire);
+  }
+
+  /** Drops delivered entries once they are the bulk of the queue (amortised O(1) per frame). */
+  private compact(): void {
+    if (this.head === this.frames.length) {
+      this.frames.length = 0;
+      this.times.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      if (this.timed) this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** The behaviour every medium's port shares: receiver, link listeners, taps. */
 class MediumPort implements Port, Tappable {
   private receiver: FrameHandler | undefined;
+  private batchEnd: BatchEndHandler | undefined;
   private readonly linkListeners: LinkHandler[] = [];
   private readonly taps: FrameTap[] = [];
   private up: boolean;
@@ -115,13 +193,18 @@ class MediumPort implements Port, Tappable {
 
   send(frame: Uint8Array): boolean {
     if (!this.up) return false;
-    for (const t of this.taps) t(frame, this.sched.now(), this.name, 'out');
+    if (this.taps.length !== 0) for (const t of this.taps) t(frame, this.sched.now(), this.name, 'out');
     return this.forward(this, frame);
   }
 
-  onReceive(cb: FrameHandler): () => void {
+  onReceive(cb: FrameHandler, end?: BatchEndHandler): () => void {
     this.receiver = cb;
-    return () => { if (this.receiver === cb) this.receiver = undefined; };
+    this.batchEnd = end;
+    return () => {
+      if (this.receiver !== cb) return;
+      this.receiver = undefined;
+      this.batchEnd = undefined;
+    };
   }
 
   onLinkChange(cb: LinkHandler): () => void {
@@ -137,9 +220,16 @@ class MediumPort implements Port, Tappable {
   /** The medium delivers a frame (from a scheduled event). Dropped while the link is down. */
   deliver(frame: Uint8Array): boolean {
     if (!this.up) return false;
-    for (const t of this.taps) t(frame, this.sched.now(), this.name, 'in');
-    this.receiver?.(frame);
-    return this.receiver !== undefined;
+    if (this.taps.length !== 0) for (const t of this.taps) t(frame, this.sched.now(), this.name, 'in');
+    const r = this.receiver;
+    if (r === undefined) return false;
+    r(frame);
+    return true;
+  }
+
+  /** The medium finished a delivery run. */
+  endBatch(): void {
+    this.batchEnd?.();
   }
 
   /** Changes the carrier; listeners hear it in a later event, and only real changes. */
@@ -179,9 +269,11 @@ export class Wire implements Tappable {
     this.plugged = opts.connected ?? true;
     const rate = parseRate(opts.rate), latency = toNs(opts.latencyNs ?? 0);
     const s = opts.scheduler;
-    const ab = new Channel(s, rate, latency), ba = new Channel(s, rate, latency);
-    const pa: MediumPort = new MediumPort(`${this.name}.a`, s, this.plugged, (_p, f) => this.carry(f, ab, pa, pb));
-    const pb: MediumPort = new MediumPort(`${this.name}.b`, s, this.plugged, (_p, f) => this.carry(f, ba, pb, pa));
+    const pa: MediumPort = new MediumPort(`${this.name}.a`, s, this.plugged, (_p, f) => this.carry(f, ab, pa));
+    const pb: MediumPort = new MediumPort(`${this.name}.b`, s, this.plugged, (_p, f) => this.carry(f, ba, pb));
+    const arrive = (to: MediumPort) => (f: Uint8Array) => { if (!to.deliver(f)) this.stats.dropped++; };
+    const ab = new Channel(s, rate, latency, arrive(pb), () => pb.endBatch());
+    const ba = new Channel(s, rate, latency, arrive(pa), () => pa.endBatch());
     this.a = pa;
     this.b = pb;
   }
@@ -203,11 +295,11 @@ export class Wire implements Tappable {
     return () => { const i = this.taps.indexOf(fn); if (i >= 0) this.taps.splice(i, 1); };
   }
 
-  private carry(frame: Uint8Array, ch: Channel, from: MediumPort, to: MediumPort): boolean {
-    for (const t of this.taps) t(frame, this.opts.scheduler.now(), from.name, 'out');
+  private carry(frame: Uint8Array, ch: Channel, from: MediumPort): boolean {
+    if (this.taps.length !== 0) for (const t of this.taps) t(frame, this.opts.scheduler.now(), from.name, 'out');
     this.stats.frames++;
     this.stats.bytes += frame.length;
-    ch.transmit(frame.length, () => { if (!to.deliver(frame)) this.stats.dropped++; });
+    ch.transmit(frame);
     return true;
   }
 }
@@ -265,7 +357,7 @@ export class Switch implements Tappable {
     const i = this.portList.length;
     const p = new MediumPort(`${this.name}.${i}`, this.opts.scheduler, true, (_p, f) => this.ingress(i, f));
     this.portList.push(p);
-    this.egress.push(new Channel(this.opts.scheduler, this.rate, 0n));
+    this.egress.push(new Channel(this.opts.scheduler, this.rate, 0n, (f) => { if (!p.deliver(f)) this.stats.dropped++; }, () => p.endBatch()));
     return p;
   }
 
@@ -310,8 +402,7 @@ export class Switch implements Tappable {
   }
 
   private send(to: number, frame: Uint8Array): void {
-    const p = this.portList[to]!;
-    this.egress[to]!.transmit(frame.length, () => { if (!p.deliver(frame)) this.stats.dropped++; });
+    this.egress[to]!.transmit(frame);
   }
 }
 

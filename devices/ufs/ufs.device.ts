@@ -12,11 +12,11 @@
  */
 import { UPIU, UPIU_FLAGS, UPIU_RESPONSE, UPIU_TC, WLUN } from './ufs.regs.js';
 import { QueryEngine } from './ufs.query.js';
-import { AbsentLu, LogicalUnit, mediaCost, WellKnownLu, type DataPort, type ScsiDeviceInfo, type ScsiOutcome } from './ufs.scsi.js';
+import { AbsentLu, LogicalUnit, mediaCostAt, WellKnownLu, type DataPort, type MutableMediaCost, type ScsiDeviceInfo } from './ufs.scsi.js';
 import { openStorage } from './ufs.storage.js';
 import type { RequestCost } from './ufs.timing.js';
 import {
-  buildCommandResponse, buildNopIn, buildQueryResponse, buildReject, decodeCommand, decodeHeader, decodeQueryFields,
+  buildCommandResponse, buildNopIn, buildQueryResponse, buildReject, decodeHeader, decodeQueryFields, writeCommandResponse,
 } from './ufs.upiu.js';
 import type { DeviceIdentity } from './ufs.descriptors.js';
 
@@ -48,6 +48,11 @@ export class UfsDevice {
   private readonly wlus = new Map<number, WellKnownLu>();
   private readonly info: ScsiDeviceInfo;
   readonly query: QueryEngine;
+  // Per-IO scratch (requests run one at a time, synchronously): see cost() and execute().
+  private readonly costScratch: MutableMediaCost = { kind: 'none', bytes: 0 };
+  private readonly cmdScratch = { cdb: new Uint8Array(UPIU.CDB_SIZE), edtl: 0 };
+  private readonly responseScratch = new Uint8Array(UPIU.BASE_SIZE);
+  private readonly replyScratch: { response: Uint8Array; hostError?: 'mismatch' | 'fault'; rejected?: boolean } = { response: this.responseScratch, hostError: undefined };
 
   /** Opens every LU's storage (may throw on a bad backing file). */
   constructor(luParams: readonly LuParams[], queueDepth: number, now: () => bigint, deviceInitNs: bigint, identity = DEFAULT_IDENTITY) {
@@ -85,45 +90,63 @@ export class UfsDevice {
     return this.lus[lun] !== undefined || this.wlus.has(lun);
   }
 
-  /** What the request will cost the medium (for the timing model); cheap, no validation. */
+  /**
+   * What the request will cost the medium (for the timing model); cheap, no validation. The
+   * result is reused by the next call: consume it at once.
+   */
   cost(req: Uint8Array): RequestCost {
-    const h = decodeHeader(req);
-    if (h.type !== UPIU_TC.COMMAND) return { kind: 'none', bytes: 0 };
-    const lu = this.lus[h.lun];
-    return lu === undefined ? { kind: 'none', bytes: 0 } : mediaCost(req.slice(UPIU.CDB, UPIU.CDB + UPIU.CDB_SIZE), lu.blockSize);
+    const c = this.costScratch;
+    c.kind = 'none';
+    c.bytes = 0;
+    if ((req[UPIU.TYPE]! & 0x3f) !== UPIU_TC.COMMAND) return c;
+    const lu = this.lus[req[UPIU.LUN]!];
+    return lu === undefined ? c : mediaCostAt(req, UPIU.CDB, lu.blockSize, c);
   }
 
-  /** Executes one request UPIU (header + fields + data segment). */
+  /**
+   * Executes one request UPIU (header + fields + data segment). A COMMAND's reply and its
+   * response bytes (when there is no sense data) are reused by the next call: consume them at once.
+   */
   execute(req: Uint8Array, port: DataPort): DeviceReply {
+    const type = req[UPIU.TYPE]! & 0x3f;
+    if (type === UPIU_TC.COMMAND) return this.command(req, port);
     const h = decodeHeader(req);
-    switch (h.type) {
+    switch (type) {
       case UPIU_TC.NOP_OUT: return { response: buildNopIn(h.tag) };
       case UPIU_TC.QUERY_REQ: {
         const r = this.query.execute(h.fn, decodeQueryFields(req), req.subarray(UPIU.Q_DATA, UPIU.Q_DATA + h.dsl));
         return { response: buildQueryResponse({ tag: h.tag, fn: h.fn, response: r.response, ...r.fields, data: r.data }) };
       }
-      case UPIU_TC.COMMAND: return this.command(req, port);
       default: return { response: buildReject(h.tag, h.lun), rejected: true };
     }
   }
 
+  /** COMMAND → SCSI target → RESPONSE, through per-device scratch (the hot path: one per IO). */
   private command(req: Uint8Array, port: DataPort): DeviceReply {
-    const c = decodeCommand(req);
-    const target = this.lus[c.lun] ?? this.wlus.get(c.lun) ?? new AbsentLu(c.lun, this.info);
-    const out = target.execute({ cdb: c.cdb, edtl: c.edtl }, port);
-    return { response: responseFor(c.lun, c.tag, c.edtl, out), hostError: out.hostError };
+    const lun = req[UPIU.LUN]!, tag = req[UPIU.TAG]!;
+    const edtl = ((req[UPIU.EDTL]! << 24) | (req[UPIU.EDTL + 1]! << 16) | (req[UPIU.EDTL + 2]! << 8) | req[UPIU.EDTL + 3]!) >>> 0;
+    const cmd = this.cmdScratch;
+    for (let i = 0; i < UPIU.CDB_SIZE; i++) cmd.cdb[i] = req[UPIU.CDB + i]!;
+    cmd.edtl = edtl;
+    const target = this.lus[lun] ?? this.wlus.get(lun) ?? new AbsentLu(lun, this.info);
+    const out = target.execute(cmd, port);
+    let flags = 0, residual = 0;
+    if (out.required > edtl) {
+      flags = UPIU_FLAGS.OVERFLOW;
+      residual = out.required - edtl;
+    } else if (out.transferred < edtl) {
+      flags = UPIU_FLAGS.UNDERFLOW;
+      residual = edtl - out.transferred;
+    }
+    const response = out.status === 0 ? UPIU_RESPONSE.TARGET_SUCCESS : UPIU_RESPONSE.TARGET_FAILURE;
+    const reply = this.replyScratch;
+    if (out.sense.length === 0) {
+      writeCommandResponse(this.responseScratch, lun, tag, flags, response, out.status, residual);
+      reply.response = this.responseScratch;
+    } else {
+      reply.response = buildCommandResponse({ lun, tag, flags, response, status: out.status, residual, sense: out.sense });
+    }
+    reply.hostError = out.hostError;
+    return reply;
   }
-}
-
-function responseFor(lun: number, tag: number, edtl: number, out: ScsiOutcome): Uint8Array {
-  let flags = 0, residual = 0;
-  if (out.required > edtl) {
-    flags = UPIU_FLAGS.OVERFLOW;
-    residual = out.required - edtl;
-  } else if (out.transferred < edtl) {
-    flags = UPIU_FLAGS.UNDERFLOW;
-    residual = edtl - out.transferred;
-  }
-  const response = out.status === 0 ? UPIU_RESPONSE.TARGET_SUCCESS : UPIU_RESPONSE.TARGET_FAILURE;
-  return buildCommandResponse({ lun, tag, flags, response, status: out.status, residual, sense: out.sense });
 }

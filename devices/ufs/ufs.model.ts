@@ -14,6 +14,12 @@
  * the operational state. UIC commands, doorbells and TM requests only record state and schedule
  * work; completion order is response UPIU → OCS → clear UTRLDBR bit → set UTRLCNR bit → IS →
  * updateIrq(). Deliberate differences from hardware are listed in README.md.
+ *
+ * Per-IO cost: the 32 slots are fixed objects that keep their fetched request (UTRD fields,
+ * command UPIU buffer, PRDT arrays) and their PRDT port, so a request allocates no objects; slots
+ * that fall due at the same instant share one scheduler event (zero timing: every slot one
+ * doorbell write rang) and still complete one by one, in slot order, each with the full order
+ * above.
  */
 import { DmaSpace } from '../core/dma.js';
 import { DeviceModel } from '../core/device-model.js';
@@ -23,11 +29,11 @@ import { RegisterFile } from '../core/register-file.js';
 import type { Cancel, Scheduler } from '../core/scheduler.js';
 import { DEFAULT_IDENTITY, UfsDevice, type LuParams } from './ufs.device.js';
 import type { DeviceIdentity } from './ufs.descriptors.js';
-import { OCS, UFS_INTR, UFS_INTR_MASK, UFS_REGS, UIC, UPMCRS, UTMRD, UTRD, type UfsRegSpecs } from './ufs.regs.js';
+import { OCS, UFS_INTR, UFS_INTR_MASK, UFS_REGS, UIC, UPIU, UPMCRS, UTMRD, UTRD, type UfsRegSpecs } from './ufs.regs.js';
 import { runTaskRequest, type HeldTask, type TaskManager } from './ufs.tm.js';
 import { MediaTimeline, ns, OwnedTimers, resolveTiming, type UfsTiming, type UfsTimingParam } from './ufs.timing.js';
 import { UicLink } from './ufs.uic.js';
-import { addr64, fetchCommand, PrdtPort, readUtrd, writeOcs, writeResponse, type FetchedCommand } from './ufs.utp.js';
+import { addr64, FetchedCommand, fetchCommandInto, PrdtPort, readUtrdInto, RESPONSE_BUS_ERROR, writeOcs, writeResponse } from './ufs.utp.js';
 
 // ---- params -----------------------------------------------------------------------------------
 
@@ -68,11 +74,39 @@ export class UfsConfigError extends Error {
 
 type SlotState = 'idle' | 'ready' | 'running' | 'aborted';
 
-interface Slot {
-  state: SlotState;
-  lun: number;
-  tag: number;
-  cancel?: Cancel;
+/**
+ * Slots that complete at the same instant, run by one scheduler event (with zero timing: every
+ * slot one doorbell write rang). A slot leaves `mask` when it runs or is cancelled.
+ */
+interface Batch {
+  mask: number;
+  cancel: Cancel | undefined;
+}
+
+/**
+ * One transfer request slot. The 32 slots live as long as the controller and are reused for
+ * every request (no allocation per IO): the request is fetched into `cmd`, its data moves
+ * through `port`.
+ */
+class Slot {
+  state: SlotState = 'idle';
+  lun = 0;
+  tag = 0;
+  /** The completion batch while running. */
+  batch: Batch | undefined = undefined;
+  readonly cmd = new FetchedCommand();
+  readonly port: PrdtPort;
+
+  constructor(dma: DmaSpace, readonly log: (msg: string) => void) {
+    this.port = new PrdtPort(dma, this.cmd);
+  }
+
+  reset(state: SlotState): void {
+    this.state = state;
+    this.lun = 0;
+    this.tag = 0;
+    this.batch = undefined;
+  }
 }
 
 export interface UfsStats {
@@ -103,12 +137,17 @@ export class UfsHostController extends DeviceModel {
   private readonly media: MediaTimeline;
   private readonly timers: OwnedTimers;
   private readonly slots: Slot[];
+  /** Register indices for the per-IO path (valueAt / setValueAt: no lookup by name). */
+  private readonly reg: { readonly IS: number; readonly IE: number; readonly UTRLDBR: number; readonly UTRLCNR: number; readonly UTRLBA: number; readonly UTRLBAU: number };
   private hce: 'off' | 'enabling' | 'on' = 'off';
   private uicBusy = false;
   private transferKick = false;
   private tmKick = false;
   private aggCount = 0;
   private aggTimer: Cancel | undefined;
+  /** dispatchTransfers' batches of the current pass and their due times (reused, empty between passes). */
+  private readonly passBatches: Batch[] = [];
+  private readonly passDues: bigint[] = [];
 
   constructor(private readonly opts: UfsHostControllerOptions) {
     super(opts.name ?? 'ufs0');
@@ -123,9 +162,9 @@ export class UfsHostController extends DeviceModel {
     this.media = new MediaTimeline(this.timing);
     this.timers = new OwnedTimers(this.sched);
     this.uic = new UicLink(this.strict, (m) => this.log(m));
-    this.slots = Array.from({ length: 32 }, () => ({ state: 'idle' as SlotState, lun: 0, tag: 0 }));
     const m = opts.memory;
     this.dma = m instanceof PhysicalMemory ? new DmaSpace(m, this.name, { permissive: true }) : m instanceof DmaSpace ? m : m(this.name);
+    this.slots = Array.from({ length: 32 }, (_, i) => new Slot(this.dma, (msg) => this.log(`slot ${i}: ${msg}`)));
     this.regs = new RegisterFile(UFS_REGS, {
       name: this.name,
       log: this.out,
@@ -142,6 +181,8 @@ export class UfsHostController extends DeviceModel {
         CONFIG: (v) => this.onConfig(v),
       },
     });
+    const index = (name: 'IS' | 'IE' | 'UTRLDBR' | 'UTRLCNR' | 'UTRLBA' | 'UTRLBAU'): number => this.regs.map.reg(name).index;
+    this.reg = { IS: index('IS'), IE: index('IE'), UTRLDBR: index('UTRLDBR'), UTRLCNR: index('UTRLCNR'), UTRLBA: index('UTRLBA'), UTRLBAU: index('UTRLBAU') };
     this.regions.push(this.regs);
     this.irqs.push(this.irq);
   }
@@ -178,7 +219,8 @@ export class UfsHostController extends DeviceModel {
 
   /** The only place the IRQ line is driven. */
   updateIrq(): void {
-    this.irq.set((this.regs.value('IS') & this.regs.value('IE') & UFS_INTR_MASK) !== 0);
+    const r = this.regs, x = this.reg;
+    this.irq.set((r.valueAt(x.IS) & r.valueAt(x.IE) & UFS_INTR_MASK) !== 0);
   }
 
   // ---- MMIO hooks: record state and schedule, never complete work here ------------------------
@@ -225,16 +267,16 @@ export class UfsHostController extends DeviceModel {
       if (rung !== 0) this.stats.ignoredDoorbells++;
       return;
     }
-    this.regs.setValue('UTRLDBR', (old | rung) >>> 0);
-    forEachBit(rung, (i) => { this.slots[i] = { state: 'ready', lun: 0, tag: 0 }; });
+    this.regs.setValueAt(this.reg.UTRLDBR, (old | rung) >>> 0);
+    for (let i = 0; i < 32; i++) if ((rung >>> i) & 1) this.slots[i]!.reset('ready');
     if (rung !== 0) this.kickTransfers();
   }
 
   private onTransferClear(written: number): void {
     const clear = (~written & this.regs.value('UTRLDBR') & slotMask(this.nutrs)) >>> 0;
     forEachBit(clear, (i) => {
-      this.slots[i]!.cancel?.();
-      this.slots[i] = { state: 'idle', lun: 0, tag: 0 };
+      this.unschedule(i);
+      this.slots[i]!.reset('idle');
     });
     this.regs.setValue('UTRLDBR', this.regs.value('UTRLDBR') & ~clear);
   }
@@ -324,47 +366,115 @@ export class UfsHostController extends DeviceModel {
   private kickTransfers(): void {
     if (this.transferKick) return;
     this.transferKick = true;
-    this.timers.defer(() => {
-      this.transferKick = false;
-      this.dispatchTransfers();
-    });
+    this.timers.defer(this.transferBh);
   }
 
-  /** Fetches every READY slot's descriptors and schedules its execution at its modelled time. */
+  private readonly transferBh = (): void => {
+    this.transferKick = false;
+    this.dispatchTransfers();
+  };
+
+  /**
+   * Fetches every READY slot's descriptors and schedules its execution at its modelled time.
+   * Slots due at the same instant share one event (a Batch); they run in slot order, as their
+   * separate events did. The pass reads the clock once: the requests arrive together.
+   */
   private dispatchTransfers(): void {
     if (this.uic.hibernated) return this.log('transfer requests wait: the link is in hibernate');
-    const base = addr64(this.regs.value('UTRLBA'), this.regs.value('UTRLBAU'));
-    this.slots.forEach((slot, i) => {
-      if (slot.state !== 'ready') return;
+    const base = addr64(this.regs.valueAt(this.reg.UTRLBA), this.regs.valueAt(this.reg.UTRLBAU));
+    const now = this.sched.now();
+    const batches = this.passBatches;
+    const dues = this.passDues;
+    batches.length = dues.length = 0;
+    for (let i = 0; i < 32; i++) {
+      const slot = this.slots[i]!;
+      if (slot.state !== 'ready') continue;
       this.stats.requests++;
-      const utrd = readUtrd(this.dma, base + i * UTRD.SIZE);
-      if (utrd === undefined) return this.completeTransfer(i, undefined, true, `slot ${i}: UTRD unreachable`);
-      if (!this.uic.up) return this.completeTransfer(i, OCS.PEER_COMM_FAILURE, false, `slot ${i}: link is down`);
-      const f = fetchCommand(this.dma, utrd, this.strict, (m) => this.log(`slot ${i}: ${m}`));
-      if ('ocs' in f) return this.completeTransfer(i, f.ocs, f.busError, `slot ${i}: ${f.why}`, utrd.addr);
-      const req = f.request;
+      const cmd = slot.cmd;
+      if (!readUtrdInto(this.dma, base + i * UTRD.SIZE, cmd.utrd)) {
+        this.completeTransfer(i, undefined, true, `slot ${i}: UTRD unreachable`);
+        continue;
+      }
+      if (!this.uic.up) {
+        this.completeTransfer(i, OCS.PEER_COMM_FAILURE, false, `slot ${i}: link is down`);
+        continue;
+      }
+      const failure = fetchCommandInto(this.dma, cmd, this.strict, slot.log);
+      if (failure !== undefined) {
+        this.completeTransfer(i, failure.ocs, failure.busError, `slot ${i}: ${failure.why}`, cmd.utrd.addr);
+        continue;
+      }
+      const req = cmd.request;
       slot.state = 'running';
-      slot.lun = req[2]!;
-      slot.tag = req[3]!;
-      const due = this.media.reserve(this.sched.now(), this.device!.cost(req));
-      slot.cancel = this.timers.at(due, () => this.executeTransfer(i, f));
-    });
+      slot.lun = req[UPIU.LUN]!;
+      slot.tag = req[UPIU.TAG]!;
+      const due = this.media.reserve(now, this.device!.cost(req));
+      let k = dues.length - 1;
+      while (k >= 0 && dues[k] !== due) k--;
+      let batch: Batch;
+      if (k >= 0) {
+        batch = batches[k]!;
+      } else {
+        const b: Batch = { mask: 0, cancel: undefined };
+        b.cancel = this.timers.at(due, () => this.runBatch(b));
+        batches.push(b);
+        dues.push(due);
+        batch = b;
+      }
+      batch.mask = (batch.mask | (1 << i)) >>> 0;
+      slot.batch = batch;
+    }
+    batches.length = dues.length = 0;
+  }
+
+  /** Runs the slots still in `b`, lowest first; one may be cancelled by an earlier one's completion. */
+  private runBatch(b: Batch): void {
+    b.cancel = undefined;
+    for (let i = 0; i < 32 && b.mask !== 0; i++) {
+      const bit = (1 << i) >>> 0;
+      if ((b.mask & bit) === 0) continue;
+      b.mask = (b.mask & ~bit) >>> 0;
+      this.slots[i]!.batch = undefined;
+      this.executeTransfer(i);
+    }
+  }
+
+  /** Takes slot `i` out of its completion batch (UTRLCLR, TM abort): it will not complete. */
+  private unschedule(i: number): void {
+    const slot = this.slots[i]!;
+    const b = slot.batch;
+    if (b === undefined) return;
+    slot.batch = undefined;
+    b.mask = (b.mask & ~(1 << i)) >>> 0;
+    if (b.mask === 0) {
+      b.cancel?.();
+      b.cancel = undefined;
+    }
   }
 
   /** The device runs the request: data moves through the PRDT, the response UPIU is written. */
-  private executeTransfer(i: number, f: FetchedCommand): void {
-    const port = new PrdtPort(this.dma, f.prdt, f.utrd.dd);
-    const reply = this.device!.execute(f.request, port);
+  private executeTransfer(i: number): void {
+    const slot = this.slots[i]!;
+    const utrd = slot.cmd.utrd;
+    slot.port.faulted = false;
+    const reply = this.device!.execute(slot.cmd.request, slot.port);
     let ocs: number = OCS.SUCCESS;
     let bus = false;
     if (reply.rejected) ocs = OCS.INVALID_CMD_TABLE_ATTR;
     else if (reply.hostError === 'mismatch') ocs = OCS.MISMATCH_DATA_BUF_SIZE;
-    else if (reply.hostError === 'fault') [ocs, bus] = [OCS.INVALID_PRDT_ATTR, true];
-    const w = writeResponse(this.dma, f.utrd, reply.response);
-    if (w.busError) [ocs, bus] = [OCS.INVALID_CMD_TABLE_ATTR, true];
-    else if (ocs === OCS.SUCCESS) ocs = w.ocs;
+    else if (reply.hostError === 'fault') {
+      ocs = OCS.INVALID_PRDT_ATTR;
+      bus = true;
+    }
+    const w = writeResponse(this.dma, utrd, reply.response);
+    if (w === RESPONSE_BUS_ERROR) {
+      ocs = OCS.INVALID_CMD_TABLE_ATTR;
+      bus = true;
+    } else if (ocs === OCS.SUCCESS) {
+      ocs = w;
+    }
     const why = ocs === OCS.SUCCESS ? undefined : `slot ${i}: OCS 0x${ocs.toString(16)}${bus ? ' (DMA fault)' : ''}`;
-    this.completeTransfer(i, ocs, bus, why, f.utrd.addr, f.utrd.intr);
+    this.completeTransfer(i, ocs, bus, why, utrd.addr, utrd.intr);
   }
 
   /** OCS → doorbell bit cleared → UTRLCNR bit set → IS.UTRCS (I bit, error or aggregation) → IRQ. */
@@ -374,10 +484,11 @@ export class UfsHostController extends DeviceModel {
     if (ocs !== undefined && utrdAddr !== undefined && !writeOcs(this.dma, utrdAddr, ocs)) bus = true;
     const key = ocs ?? -1;
     this.stats.ocs[key] = (this.stats.ocs[key] ?? 0) + 1;
-    this.slots[i] = { state: 'idle', lun: 0, tag: 0 };
+    this.slots[i]!.reset('idle');
     const bit = (1 << i) >>> 0;
-    this.regs.setValue('UTRLDBR', this.regs.value('UTRLDBR') & ~bit);
-    this.regs.setValue('UTRLCNR', this.regs.value('UTRLCNR') | bit);
+    const r = this.regs, x = this.reg;
+    r.setValueAt(x.UTRLDBR, r.valueAt(x.UTRLDBR) & ~bit);
+    r.setValueAt(x.UTRLCNR, r.valueAt(x.UTRLCNR) | bit);
     if (bus) {
       this.stats.busErrors++;
       this.raise(UFS_INTR.SBFES);
@@ -433,9 +544,8 @@ export class UfsHostController extends DeviceModel {
     hasLun: (lun) => this.device?.hasLun(lun) ?? false,
     held: () => this.slots.flatMap((s, slot): HeldTask[] => (s.state === 'running' ? [{ slot, lun: s.lun, tag: s.tag }] : [])),
     abort: (slot) => {
-      const s = this.slots[slot]!;
-      s.cancel?.();
-      s.state = 'aborted'; // the doorbell bit stays set until the driver clears the slot (UTRLCLR)
+      this.unschedule(slot);
+      this.slots[slot]!.state = 'aborted'; // the doorbell bit stays set until the driver clears the slot (UTRLCLR)
     },
   };
 
@@ -456,7 +566,7 @@ export class UfsHostController extends DeviceModel {
     this.hce = 'off';
     this.uicBusy = false;
     this.transferKick = this.tmKick = false;
-    this.slots.forEach((_, i) => { this.slots[i] = { state: 'idle', lun: 0, tag: 0 }; });
+    for (const slot of this.slots) slot.reset('idle');
     this.uic.reset();
     this.media.reset();
     this.resetAggregation();
@@ -470,7 +580,7 @@ export class UfsHostController extends DeviceModel {
   }
 
   private raise(bit: number): void {
-    this.regs.setValue('IS', this.regs.value('IS') | bit);
+    this.regs.setValueAt(this.reg.IS, this.regs.valueAt(this.reg.IS) | bit);
   }
 
   private log(msg: string): void {

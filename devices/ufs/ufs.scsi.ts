@@ -80,7 +80,11 @@ export function dataIn(port: DataPort, cmd: ScsiCommand, data: Uint8Array): Scsi
 
 const be16 = (c: Uint8Array, at: number): number => (c[at]! << 8) | c[at + 1]!;
 const be32 = (c: Uint8Array, at: number): number => ((c[at]! << 24) | (c[at + 1]! << 16) | (c[at + 2]! << 8) | c[at + 3]!) >>> 0;
-const be64 = (c: Uint8Array, at: number): bigint => (BigInt(be32(c, at)) << 32n) | BigInt(be32(c, at + 4));
+/** A 64-bit LBA as a number; Infinity from 2^53 up (beyond any LU, so out of range either way). */
+const lba64 = (c: Uint8Array, at: number): number => {
+  const hi = be32(c, at);
+  return hi >= 0x20_0000 ? Infinity : hi * 0x1_0000_0000 + be32(c, at + 4);
+};
 const allocLength = (cdb: Uint8Array): number => {
   switch (cdb[0]) {
     case SCSI_OP.INQUIRY: return be16(cdb, 3);
@@ -140,17 +144,28 @@ export interface MediaCost {
   readonly bytes: number;
 }
 
+export type MutableMediaCost = { -readonly [K in keyof MediaCost]: MediaCost[K] };
+
 /** Cheap peek at a CDB (no validation): what the timing model should charge for it. */
 export function mediaCost(cdb: Uint8Array, blockSize: number): MediaCost {
-  switch (cdb[0]) {
-    case SCSI_OP.READ_10: return { kind: 'read', bytes: be16(cdb, 7) * blockSize };
-    case SCSI_OP.READ_16: return { kind: 'read', bytes: be32(cdb, 10) * blockSize };
-    case SCSI_OP.WRITE_10: return { kind: 'write', bytes: be16(cdb, 7) * blockSize };
-    case SCSI_OP.WRITE_16: return { kind: 'write', bytes: be32(cdb, 10) * blockSize };
-    case SCSI_OP.SYNCHRONIZE_CACHE_10: case SCSI_OP.SYNCHRONIZE_CACHE_16: return { kind: 'flush', bytes: 0 };
-    case SCSI_OP.UNMAP: return { kind: 'unmap', bytes: 0 };
-    default: return { kind: 'none', bytes: 0 };
+  return mediaCostAt(cdb, 0, blockSize, { kind: 'none', bytes: 0 });
+}
+
+/** mediaCost of the CDB at `buf[at]`, written into `out` (no allocation: the per-IO form). */
+export function mediaCostAt(buf: Uint8Array, at: number, blockSize: number, out: MutableMediaCost): MediaCost {
+  let kind: MediaCost['kind'] = 'none', bytes = 0;
+  switch (buf[at]) {
+    case SCSI_OP.READ_10: kind = 'read'; bytes = be16(buf, at + 7) * blockSize; break;
+    case SCSI_OP.READ_16: kind = 'read'; bytes = be32(buf, at + 10) * blockSize; break;
+    case SCSI_OP.WRITE_10: kind = 'write'; bytes = be16(buf, at + 7) * blockSize; break;
+    case SCSI_OP.WRITE_16: kind = 'write'; bytes = be32(buf, at + 10) * blockSize; break;
+    case SCSI_OP.SYNCHRONIZE_CACHE_10: case SCSI_OP.SYNCHRONIZE_CACHE_16: kind = 'flush'; break;
+    case SCSI_OP.UNMAP: kind = 'unmap'; break;
+    default: break;
   }
+  out.kind = kind;
+  out.bytes = bytes;
+  return out;
 }
 
 export interface LogicalUnitConfig {
@@ -166,12 +181,21 @@ export class LogicalUnit extends ScsiTarget {
   readonly blockSize: number;
   readonly blocks: bigint;
   readonly storage: BlockStorage;
+  /** `blocks` as a number (LU sizes are safe integers), for the per-IO range checks. */
+  private readonly blockCount: number;
+  /** Byte offset of the data phase in progress: the chunk callbacks below are bound once, not per IO. */
+  private ioBase = 0;
+  private readonly readChunk = (view: Uint8Array, at: number): void => this.storage.read(this.ioBase + at, view);
+  private readonly writeChunk = (view: Uint8Array, at: number): void => this.storage.write(this.ioBase + at, view);
+  /** rw()'s GOOD outcome, reused by the next call: the device turns it into a response at once. */
+  private readonly rwDone = { status: SCSI_STATUS.GOOD as number, sense: EMPTY, required: 0, transferred: 0 };
 
   constructor(lun: number, info: ScsiDeviceInfo, private readonly cfg: LogicalUnitConfig) {
     super(lun, info, PDT.DISK, DISK_VPD_PAGES);
     this.blockSize = cfg.blockSize;
     this.storage = cfg.storage;
-    this.blocks = BigInt(Math.floor(cfg.storage.sizeBytes / cfg.blockSize));
+    this.blockCount = Math.floor(cfg.storage.sizeBytes / cfg.blockSize);
+    this.blocks = BigInt(this.blockCount);
   }
 
   protected override blockLimits(): { maxTransferBlocks: number; maxUnmapDescriptors: number } {
@@ -181,12 +205,12 @@ export class LogicalUnit extends ScsiTarget {
   protected executeSpecific(cmd: ScsiCommand, port: DataPort): ScsiOutcome {
     const c = cmd.cdb;
     switch (c[0]) {
-      case SCSI_OP.READ_10: return this.rw('read', cmd, port, BigInt(be32(c, 2)), be16(c, 7));
-      case SCSI_OP.READ_16: return this.rw('read', cmd, port, be64(c, 2), be32(c, 10));
-      case SCSI_OP.WRITE_10: return this.rw('write', cmd, port, BigInt(be32(c, 2)), be16(c, 7));
-      case SCSI_OP.WRITE_16: return this.rw('write', cmd, port, be64(c, 2), be32(c, 10));
-      case SCSI_OP.SYNCHRONIZE_CACHE_10: return this.sync(BigInt(be32(c, 2)), be16(c, 7));
-      case SCSI_OP.SYNCHRONIZE_CACHE_16: return this.sync(be64(c, 2), be32(c, 10));
+      case SCSI_OP.READ_10: return this.rw('read', cmd, port, be32(c, 2), be16(c, 7));
+      case SCSI_OP.READ_16: return this.rw('read', cmd, port, lba64(c, 2), be32(c, 10));
+      case SCSI_OP.WRITE_10: return this.rw('write', cmd, port, be32(c, 2), be16(c, 7));
+      case SCSI_OP.WRITE_16: return this.rw('write', cmd, port, lba64(c, 2), be32(c, 10));
+      case SCSI_OP.SYNCHRONIZE_CACHE_10: return this.sync(be32(c, 2), be16(c, 7));
+      case SCSI_OP.SYNCHRONIZE_CACHE_16: return this.sync(lba64(c, 2), be32(c, 10));
       case SCSI_OP.UNMAP: return this.unmap(cmd, port);
       case SCSI_OP.READ_CAPACITY_10: return dataIn(port, cmd, readCapacity10(this.blocks, this.blockSize));
       case SCSI_OP.SERVICE_ACTION_IN_16:
@@ -199,32 +223,34 @@ export class LogicalUnit extends ScsiTarget {
   }
 
   /** True when [lba, lba + count) lies outside the LU. */
-  private outOfRange(lba: bigint, count: number): boolean {
-    return lba + BigInt(count) > this.blocks || (count > 0 && lba >= this.blocks) || lba > this.blocks;
+  private outOfRange(lba: number, count: number): boolean {
+    const n = this.blockCount;
+    return lba + count > n || (count > 0 && lba >= n) || lba > n;
   }
 
-  private rw(dir: 'read' | 'write', cmd: ScsiCommand, port: DataPort, lba: bigint, count: number): ScsiOutcome {
+  private rw(dir: 'read' | 'write', cmd: ScsiCommand, port: DataPort, lba: number, count: number): ScsiOutcome {
     if ((cmd.cdb[1]! & 0xe0) !== 0) return illegal(ASC.INVALID_FIELD_IN_CDB); // RD/WRPROTECT: no protection info
     if (this.outOfRange(lba, count)) return illegal(ASC.LBA_OUT_OF_RANGE);
     if (dir === 'write' && this.cfg.writeProtected) return checkCondition(SENSE_KEY.DATA_PROTECT, [0x27, 0x00]);
     const required = count * this.blockSize;
     if (dir === 'write' && required > cmd.edtl) return illegal(ASC.INVALID_FIELD_IN_CDB);
     const n = Math.min(required, cmd.edtl);
-    const offset = Number(lba) * this.blockSize;
     const fua = (cmd.cdb[1]! & 0x08) !== 0;
+    this.ioBase = lba * this.blockSize;
     try {
-      const r = dir === 'read'
-        ? port.each('to-host', 0, n, (view, at) => this.storage.read(offset + at, view))
-        : port.each('from-host', 0, n, (view, at) => this.storage.write(offset + at, view));
+      const r = dir === 'read' ? port.each('to-host', 0, n, this.readChunk) : port.each('from-host', 0, n, this.writeChunk);
       if (r !== 'ok') return { ...good(0, required), hostError: r };
       if (dir === 'write' && fua) this.storage.flush();
     } catch {
       return checkCondition(SENSE_KEY.MEDIUM_ERROR, dir === 'read' ? ASC.UNRECOVERED_READ_ERROR : ASC.WRITE_ERROR, required);
     }
-    return good(n, required);
+    const done = this.rwDone;
+    done.required = required;
+    done.transferred = n;
+    return done;
   }
 
-  private sync(lba: bigint, count: number): ScsiOutcome {
+  private sync(lba: number, count: number): ScsiOutcome {
     if (this.outOfRange(lba, count)) return illegal(ASC.LBA_OUT_OF_RANGE);
     try {
       this.storage.flush();
@@ -249,11 +275,11 @@ export class LogicalUnit extends ScsiTarget {
     if (descLen % 16 !== 0 || 8 + descLen > len || descLen / 16 > MAX_UNMAP_DESCRIPTORS) {
       return { ...illegal(ASC.INVALID_FIELD_IN_PARAM_LIST), required: len, transferred: len };
     }
-    const ranges: [bigint, number][] = [];
-    for (let at = 8; at < 8 + descLen; at += 16) ranges.push([be64(list, at), be32(list, at + 8)]);
+    const ranges: [number, number][] = [];
+    for (let at = 8; at < 8 + descLen; at += 16) ranges.push([lba64(list, at), be32(list, at + 8)]);
     if (ranges.some(([lba, n]) => this.outOfRange(lba, n))) return { ...illegal(ASC.LBA_OUT_OF_RANGE), required: len, transferred: len };
     try {
-      for (const [lba, n] of ranges) this.storage.unmap(Number(lba) * this.blockSize, n * this.blockSize);
+      for (const [lba, n] of ranges) this.storage.unmap(lba * this.blockSize, n * this.blockSize);
     } catch {
       return checkCondition(SENSE_KEY.MEDIUM_ERROR, ASC.WRITE_ERROR, len);
     }

@@ -47,30 +47,55 @@ export class MemoryStorage implements BlockStorage {
 
   constructor(readonly sizeBytes: number) {}
 
+  // read / write / unmap walk the chunks with plain loops (no callback per call: these run per IO).
+
   read(offset: number, dst: Uint8Array): void {
-    this.walk(offset, dst.length, (chunk, at, pos, n) => {
+    const length = dst.length;
+    let pos = 0;
+    while (pos < length) {
+      const abs = offset + pos;
+      const index = Math.floor(abs / CHUNK);
+      const at = abs - index * CHUNK;
+      const n = Math.min(CHUNK - at, length - pos);
+      const chunk = this.chunks.get(index);
       if (chunk === undefined) dst.fill(0, pos, pos + n);
-      else dst.set(chunk.subarray(at, at + n), pos);
-    });
+      else dst.set(at === 0 && n === CHUNK ? chunk : chunk.subarray(at, at + n), pos);
+      pos += n;
+    }
   }
 
   write(offset: number, src: Uint8Array): void {
-    this.walk(offset, src.length, (chunk, at, pos, n, index) => {
-      let c = chunk;
-      if (c === undefined) {
-        c = new Uint8Array(CHUNK);
-        this.chunks.set(index, c);
+    const length = src.length;
+    let pos = 0;
+    while (pos < length) {
+      const abs = offset + pos;
+      const index = Math.floor(abs / CHUNK);
+      const at = abs - index * CHUNK;
+      const n = Math.min(CHUNK - at, length - pos);
+      let chunk = this.chunks.get(index);
+      if (chunk === undefined) {
+        chunk = new Uint8Array(CHUNK);
+        this.chunks.set(index, chunk);
       }
-      c.set(src.subarray(pos, pos + n), at);
-    });
+      chunk.set(pos === 0 && n === length ? src : src.subarray(pos, pos + n), at);
+      pos += n;
+    }
   }
 
   unmap(offset: number, length: number): void {
-    this.walk(offset, length, (chunk, at, _pos, n, index) => {
-      if (chunk === undefined) return;
-      if (n === CHUNK) this.chunks.delete(index);
-      else chunk.fill(0, at, at + n);
-    });
+    let pos = 0;
+    while (pos < length) {
+      const abs = offset + pos;
+      const index = Math.floor(abs / CHUNK);
+      const at = abs - index * CHUNK;
+      const n = Math.min(CHUNK - at, length - pos);
+      const chunk = this.chunks.get(index);
+      if (chunk !== undefined) {
+        if (n === CHUNK) this.chunks.delete(index);
+        else chunk.fill(0, at, at + n);
+      }
+      pos += n;
+    }
   }
 
   flush(): void {}
@@ -82,18 +107,6 @@ export class MemoryStorage implements BlockStorage {
   /** Bytes of memory in use (for tests of sparseness). */
   get allocatedBytes(): number {
     return this.chunks.size * CHUNK;
-  }
-
-  private walk(offset: number, length: number, fn: (chunk: Uint8Array | undefined, at: number, pos: number, n: number, index: number) => void): void {
-    let pos = 0;
-    while (pos < length) {
-      const abs = offset + pos;
-      const index = Math.floor(abs / CHUNK);
-      const at = abs - index * CHUNK;
-      const n = Math.min(CHUNK - at, length - pos);
-      fn(this.chunks.get(index), at, pos, n, index);
-      pos += n;
-    }
   }
 }
 

@@ -8,7 +8,6 @@
  * const req = buildCommandUpiu({ lun: 0, tag: 3, flags: UPIU_FLAGS.READ, edtl: 4096, cdb: read10(0, 1) });
  * const h = decodeHeader(req);                 // { type: 0x01, lun: 0, tag: 3, ... }
  */
-import { byteView, type ByteView } from '../core/bytes.js';
 import { UPIU, UPIU_TC } from './ufs.regs.js';
 
 /** The 12-byte basic header. */
@@ -31,14 +30,17 @@ export interface UpiuHeader {
   readonly dsl: number;
 }
 
-const be = (b: Uint8Array): ByteView => byteView(b); // not a DataView: see core/bytes.ts
+// Big-endian fields straight from the bytes: no DataView (see core/bytes.ts), no view object.
+const get16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
+const get32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+const set16 = (b: Uint8Array, o: number, v: number): void => { b[o] = (v >>> 8) & 0xff; b[o + 1] = v & 0xff; };
+const set32 = (b: Uint8Array, o: number, v: number): void => { b[o] = v >>> 24; b[o + 1] = (v >>> 16) & 0xff; b[o + 2] = (v >>> 8) & 0xff; b[o + 3] = v & 0xff; };
 
 export function decodeHeader(b: Uint8Array): UpiuHeader {
-  const v = be(b);
   return {
     type: b[UPIU.TYPE]! & 0x3f, flags: b[UPIU.FLAGS]!, lun: b[UPIU.LUN]!, tag: b[UPIU.TAG]!,
     cmdSet: b[UPIU.CMD_SET]! & 0x0f, fn: b[UPIU.FUNCTION]!, response: b[UPIU.RESPONSE]!, status: b[UPIU.STATUS]!,
-    ehsLen: b[UPIU.EHS_LEN]!, devInfo: b[UPIU.DEV_INFO]!, dsl: v.getUint16(UPIU.DSL),
+    ehsLen: b[UPIU.EHS_LEN]!, devInfo: b[UPIU.DEV_INFO]!, dsl: get16(b, UPIU.DSL),
   };
 }
 
@@ -54,7 +56,7 @@ export function encodeHeader(b: Uint8Array, h: Partial<UpiuHeader> & { type: num
   b[UPIU.STATUS] = h.status ?? 0;
   b[UPIU.EHS_LEN] = h.ehsLen ?? 0;
   b[UPIU.DEV_INFO] = h.devInfo ?? 0;
-  be(b).setUint16(UPIU.DSL, h.dsl ?? 0);
+  set16(b, UPIU.DSL, h.dsl ?? 0);
 }
 
 // ---- requests (built by drivers and tests, decoded by the device) ---------------------------
@@ -79,14 +81,14 @@ export interface CommandUpiu {
 export function buildCommandUpiu(c: CommandUpiu): Uint8Array {
   const b = new Uint8Array(UPIU.BASE_SIZE);
   encodeHeader(b, { type: UPIU_TC.COMMAND, flags: c.flags, lun: c.lun, tag: c.tag });
-  be(b).setUint32(UPIU.EDTL, c.edtl >>> 0);
+  set32(b, UPIU.EDTL, c.edtl >>> 0);
   b.set(c.cdb.subarray(0, UPIU.CDB_SIZE), UPIU.CDB);
   return b;
 }
 
 export function decodeCommand(b: Uint8Array): CommandUpiu {
   const h = decodeHeader(b);
-  return { lun: h.lun, tag: h.tag, flags: h.flags, edtl: be(b).getUint32(UPIU.EDTL), cdb: b.slice(UPIU.CDB, UPIU.CDB + UPIU.CDB_SIZE) };
+  return { lun: h.lun, tag: h.tag, flags: h.flags, edtl: get32(b, UPIU.EDTL), cdb: b.slice(UPIU.CDB, UPIU.CDB + UPIU.CDB_SIZE) };
 }
 
 /** The transaction-specific fields of a QUERY REQUEST / RESPONSE. */
@@ -117,10 +119,9 @@ export function buildQueryRequest(q: Partial<QueryRequest> & { tag: number; fn: 
 }
 
 export function decodeQueryFields(b: Uint8Array): QueryFields {
-  const v = be(b);
   return {
     opcode: b[UPIU.Q_OPCODE]!, idn: b[UPIU.Q_IDN]!, index: b[UPIU.Q_INDEX]!, selector: b[UPIU.Q_SELECTOR]!,
-    length: v.getUint16(UPIU.Q_LENGTH), value: v.getUint32(UPIU.Q_VALUE),
+    length: get16(b, UPIU.Q_LENGTH), value: get32(b, UPIU.Q_VALUE),
   };
 }
 
@@ -129,8 +130,8 @@ function writeQueryFields(b: Uint8Array, q: QueryFields): void {
   b[UPIU.Q_IDN] = q.idn;
   b[UPIU.Q_INDEX] = q.index;
   b[UPIU.Q_SELECTOR] = q.selector;
-  be(b).setUint16(UPIU.Q_LENGTH, q.length);
-  be(b).setUint32(UPIU.Q_VALUE, q.value >>> 0);
+  set16(b, UPIU.Q_LENGTH, q.length);
+  set32(b, UPIU.Q_VALUE, q.value >>> 0);
 }
 
 export interface TaskRequest {
@@ -147,17 +148,15 @@ export interface TaskRequest {
 export function buildTaskRequest(t: TaskRequest): Uint8Array {
   const b = new Uint8Array(UPIU.BASE_SIZE);
   encodeHeader(b, { type: UPIU_TC.TASK_REQ, lun: t.lun, tag: t.tag, fn: t.fn });
-  const v = be(b);
-  v.setUint32(UPIU.TM_PARAM1, t.param1 >>> 0);
-  v.setUint32(UPIU.TM_PARAM2, t.param2 >>> 0);
-  v.setUint32(UPIU.TM_PARAM3, (t.param3 ?? 0) >>> 0);
+  set32(b, UPIU.TM_PARAM1, t.param1 >>> 0);
+  set32(b, UPIU.TM_PARAM2, t.param2 >>> 0);
+  set32(b, UPIU.TM_PARAM3, (t.param3 ?? 0) >>> 0);
   return b;
 }
 
 export function decodeTaskRequest(b: Uint8Array): TaskRequest {
   const h = decodeHeader(b);
-  const v = be(b);
-  return { lun: h.lun, tag: h.tag, fn: h.fn, param1: v.getUint32(UPIU.TM_PARAM1), param2: v.getUint32(UPIU.TM_PARAM2), param3: v.getUint32(UPIU.TM_PARAM3) };
+  return { lun: h.lun, tag: h.tag, fn: h.fn, param1: get32(b, UPIU.TM_PARAM1), param2: get32(b, UPIU.TM_PARAM2), param3: get32(b, UPIU.TM_PARAM3) };
 }
 
 // ---- responses (built by the device, decoded by drivers and tests) --------------------------
@@ -190,15 +189,29 @@ export interface CommandResponse {
   readonly sense: Uint8Array;
 }
 
+/**
+ * A RESPONSE UPIU without sense data, written into the 32-byte `b` (every byte of it): the
+ * device's per-IO path, which reuses one buffer instead of allocating a response.
+ */
+export function writeCommandResponse(b: Uint8Array, lun: number, tag: number, flags: number, response: number, status: number, residual: number): void {
+  b.fill(0, 0, UPIU.BASE_SIZE);
+  b[UPIU.TYPE] = UPIU_TC.RESPONSE;
+  b[UPIU.FLAGS] = flags;
+  b[UPIU.LUN] = lun;
+  b[UPIU.TAG] = tag;
+  b[UPIU.RESPONSE] = response;
+  b[UPIU.STATUS] = status;
+  set32(b, UPIU.RESIDUAL, residual >>> 0);
+}
+
 /** RESPONSE UPIU: 32 bytes, plus `2 + sense.length` data segment when there is sense data. */
 export function buildCommandResponse(r: CommandResponse): Uint8Array {
   const dsl = r.sense.length > 0 ? 2 + r.sense.length : 0;
   const b = new Uint8Array(UPIU.BASE_SIZE + dsl);
   encodeHeader(b, { type: UPIU_TC.RESPONSE, flags: r.flags, lun: r.lun, tag: r.tag, response: r.response, status: r.status, dsl });
-  const v = be(b);
-  v.setUint32(UPIU.RESIDUAL, r.residual >>> 0);
+  set32(b, UPIU.RESIDUAL, r.residual >>> 0);
   if (dsl > 0) {
-    v.setUint16(UPIU.SENSE_LEN, r.sense.length);
+    set16(b, UPIU.SENSE_LEN, r.sense.length);
     b.set(r.sense, UPIU.SENSE);
   }
   return b;
@@ -206,11 +219,10 @@ export function buildCommandResponse(r: CommandResponse): Uint8Array {
 
 export function decodeCommandResponse(b: Uint8Array): CommandResponse & { readonly type: number } {
   const h = decodeHeader(b);
-  const v = be(b);
-  const senseLen = h.dsl >= 2 && b.length >= UPIU.SENSE ? v.getUint16(UPIU.SENSE_LEN) : 0;
+  const senseLen = h.dsl >= 2 && b.length >= UPIU.SENSE ? get16(b, UPIU.SENSE_LEN) : 0;
   return {
     type: h.type, lun: h.lun, tag: h.tag, flags: h.flags, response: h.response, status: h.status,
-    residual: v.getUint32(UPIU.RESIDUAL), sense: b.slice(UPIU.SENSE, UPIU.SENSE + Math.min(senseLen, b.length - UPIU.SENSE)),
+    residual: get32(b, UPIU.RESIDUAL), sense: b.slice(UPIU.SENSE, UPIU.SENSE + Math.min(senseLen, b.length - UPIU.SENSE)),
   };
 }
 
@@ -247,17 +259,17 @@ export interface TaskResponse {
 export function buildTaskResponse(r: TaskResponse): Uint8Array {
   const b = new Uint8Array(UPIU.BASE_SIZE);
   encodeHeader(b, { type: UPIU_TC.TASK_RSP, lun: r.lun, tag: r.tag, response: r.response });
-  be(b).setUint32(UPIU.TM_PARAM1, r.param1 >>> 0);
-  be(b).setUint32(UPIU.TM_PARAM2, r.param2 >>> 0);
+  set32(b, UPIU.TM_PARAM1, r.param1 >>> 0);
+  set32(b, UPIU.TM_PARAM2, r.param2 >>> 0);
   return b;
 }
 
 export function decodeTaskResponse(b: Uint8Array): TaskResponse & { readonly type: number } {
   const h = decodeHeader(b);
-  return { type: h.type, lun: h.lun, tag: h.tag, response: h.response, param1: be(b).getUint32(UPIU.TM_PARAM1), param2: be(b).getUint32(UPIU.TM_PARAM2) };
+  return { type: h.type, lun: h.lun, tag: h.tag, response: h.response, param1: get32(b, UPIU.TM_PARAM1), param2: get32(b, UPIU.TM_PARAM2) };
 }
 
 /** Bytes of a request UPIU: 32 + data segment (EHS is not supported: CAP.EHSLUTRDS = 0). */
 export function requestSize(header: Uint8Array): number {
-  return UPIU.BASE_SIZE + be(header).getUint16(UPIU.DSL);
+  return UPIU.BASE_SIZE + get16(header, UPIU.DSL);
 }

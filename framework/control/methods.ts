@@ -10,8 +10,9 @@
 import type { IKernel } from '../kernel-api.js';
 import { ls, readFile, stat, writeFile } from './file-methods.js';
 import { ioctl } from './ioctl-method.js';
+import { screenshot } from './screenshot-method.js';
 import { base64, optBool, optInt, optStr, str, type Params } from './params.js';
-import type { IoctlParams, MethodName, StatusResult } from './protocol.js';
+import type { IoctlParams, MethodName, ScreenshotParams, StatusResult } from './protocol.js';
 import { createIoMethods } from '../io/control.js';
 
 export type MethodHandler = (params: Params, signal: AbortSignal) => Promise<unknown>;
@@ -57,6 +58,8 @@ export function createMethods(kernel: IKernel): Record<Exclude<MethodName, 'stop
       await kernel.bind(name, optStr(p, 'driver'));
       return device(name);
     },
+    // screenshot() checks source itself.
+    screenshot: async (p) => screenshot(kernel, { path: str(p, 'path'), source: optStr(p, 'source') as ScreenshotParams['source'] }),
     exportNbd: async (p) => kernel.exportNbd({
       path: str(p, 'path'), port: optInt(p, 'port'), host: optStr(p, 'host'), socketPath: optStr(p, 'socketPath'),
       readOnly: optBool(p, 'readOnly'), exportName: optStr(p, 'exportName'),

@@ -132,6 +132,25 @@ export interface IoctlCallResult {
   format?: string;
 }
 
+export interface ScreenshotParams {
+  /** A framebuffer device node, e.g. /dev/fb0. */
+  path: string;
+  /** 'scanout' (default): what the display model shows; 'fb': the framebuffer memory at the pan offset. */
+  source?: 'scanout' | 'fb';
+}
+
+export interface ScreenshotResult {
+  source: 'scanout' | 'fb';
+  width: number;
+  height: number;
+  /** The image as a PNG file (base64). */
+  png: string;
+  /** Source 'fb': the pan offset and depth the frame was read at. */
+  xoffset?: number;
+  yoffset?: number;
+  bpp?: number;
+}
+
 /** Every method with its parameters and result, for the typed client (`hmdrv io`'s from framework/io). */
 export interface ControlMethods extends IoControlMethods {
   status: { params: Record<string, never>; result: StatusResult };
@@ -149,12 +168,14 @@ export interface ControlMethods extends IoControlMethods {
   /** Log records after `since`; with `follow`, waits (up to 25 s) until there is at least one. */
   dmesg: { params: { since?: number; follow?: boolean }; result: KernelLogRecord[] };
   exportNbd: { params: ExportNbdParams; result: ExportNbdResult };
+  /** A framebuffer device's picture as PNG (see control/screenshot-method.ts). */
+  screenshot: { params: ScreenshotParams; result: ScreenshotResult };
 }
 
 export type MethodName = keyof ControlMethods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
-  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd', ...IO_METHOD_NAMES,
+  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd', 'screenshot', ...IO_METHOD_NAMES,
 ];
 
 /** One message as a line on the wire. */

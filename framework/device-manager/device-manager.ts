@@ -23,7 +23,9 @@ import type { BindingRecord, ContainerRecord, DeviceRecord, NodeRecord } from '.
 import { addClassDevice, addDeviceDir, addDriverDir, createSkeleton, devicePath, linkBinding } from './sysfs-layout.js';
 import { Supervisor } from './supervisor.js';
 import type { Machine } from '../../devices/machine/machine.js';
+import type { NetStack } from '../net/stack.js';
 import { closeSync } from 'node:fs';
+import { native } from '../../devices/native/index.js';
 
 export interface DeviceManagerOptions {
   platform: PlatformSpec;
@@ -37,6 +39,8 @@ export interface DeviceManagerOptions {
   isolation?: IsolationClass;
   /** The machine thread running the platform's device models, if any. */
   machine?: Machine;
+  /** The network stack that takes the 'net' nodes drivers register (register_netdev). */
+  net?: NetStack;
   watchdogMs: number;
 }
 
@@ -366,7 +370,8 @@ export class DeviceManager {
       },
       pollNotify: (cid, node) => {
         const n = this.containers.get(cid)?.nodes.get(node);
-        if (n) vfs.notifyPoll(n.path);
+        if (n?.kind === 'net') this.o.net?.notify(n.path.slice(n.path.lastIndexOf('/') + 1));
+        else if (n) vfs.notifyPoll(n.path);
       },
       addAttribute: async (cid, binding, attr, spec) => {
         const b = this.bindingOf(cid, binding);
@@ -421,6 +426,22 @@ export class DeviceManager {
         return 0;
       },
       freeRegion: (cid, region) => (this.containers.get(cid)?.regions.delete(region) ? 0 : -Errno.EINVAL),
+      mapDeviceMemory: (cid, binding, region, addr, size) => {
+        const fail = (status: number) => ({ status, buffer: null, fd: -1, offset: 0 });
+        const b = this.bindingOf(cid, binding);
+        const m = this.o.machine;
+        if (!b || !m) return fail(-Errno.ENODEV);
+        // Only memory of the binding's own device, inside one of its reg windows, page-aligned.
+        const inReg = b.device.spec.reg.some((w) => addr >= w.base && addr + size <= w.base + w.size);
+        const ram = inReg ? m.deviceRam(b.device.spec.name, addr, size) : null;
+        if (!ram || ram.offset % 4096 !== 0) return fail(-Errno.EINVAL);
+        let buffer: SharedArrayBuffer;
+        try { buffer = native().mapFd(ram.window.fd, size, ram.offset); } catch { return fail(-Errno.ENOMEM); }
+        const c = b.container;
+        c.regions.set(region, buffer);
+        b.scope.add(toDisposable(() => { c.regions.delete(region); }));
+        return { status: 0, buffer, fd: ram.window.fd, offset: ram.offset };
+      },
       requestIrq: (cid, binding, line) => {
         const b = this.bindingOf(cid, binding);
         if (!b) return -Errno.ENODEV;
@@ -462,9 +483,10 @@ export class DeviceManager {
     };
   }
 
-  private async registerNode(b: BindingRecord, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number }> {
+  private async registerNode(b: BindingRecord, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number; name?: string }> {
     const c = b.container;
     const dev = b.device;
+    if (spec.kind === 'net') return this.registerNetNode(b, node, spec);
     if (!/^\/dev\/[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)*$/.test(spec.path)) return { status: -Errno.EINVAL, major: 0, minor: 0 };
     const kept = dev.carryover.get(spec.path);
     if (kept) {
@@ -472,6 +494,7 @@ export class DeviceManager {
       dev.carryover.delete(spec.path);
       c.nodes.delete(kept.node);
       kept.node = node;
+      kept.size = spec.size;
       kept.binding = b;
       kept.container = c;
       c.nodes.set(node, kept);
@@ -491,7 +514,7 @@ export class DeviceManager {
       store.add(toDisposable(() => { set.delete(n); }));
     }
     const rec: NodeRecord = {
-      node, path: spec.path, kind: spec.kind, major, minor, className: spec.className, container: c, binding: b,
+      node, path: spec.path, kind: spec.kind, major, minor, className: spec.className, size: spec.size, container: c, binding: b,
       ops: undefined as never, remove: () => store.dispose(),
     };
     rec.ops = makeNodeOps(() => rec, spec.seekable === true);
@@ -508,6 +531,52 @@ export class DeviceManager {
     b.nodes.set(node, rec);
     b.scope.add(toDisposable(() => this.detachNode(rec)));
     return { status: 0, major, minor };
+  }
+
+  /**
+   * A network interface (register_netdev): no /dev entry; the net stack names it ("eth%d"),
+   * makes /sys/class/net/<name> and talks to the driver through the node. After a crash the
+   * device's kept interface is re-attached under its old name.
+   */
+  private async registerNetNode(b: BindingRecord, node: number, spec: NodeSpec): Promise<{ status: number; major: number; minor: number; name?: string }> {
+    const net = this.o.net;
+    const c = b.container;
+    const dev = b.device;
+    if (!net) return { status: -Errno.EOPNOTSUPP, major: 0, minor: 0 };
+    const kept = [...dev.carryover.values()].find((n) => n.kind === 'net');
+    const attach = (rec: NodeRecord, name: string): void => {
+      c.nodes.set(rec.node, rec);
+      b.nodes.set(rec.node, rec);
+      b.scope.add(toDisposable(() => this.detachNode(rec)));
+      b.scope.add(net.driverScope(name));
+    };
+    if (kept) {
+      dev.carryover.delete(kept.path);
+      c.nodes.delete(kept.node);
+      Object.assign(kept, { node, binding: b, container: c });
+      const name = kept.path.slice(kept.path.lastIndexOf('/') + 1);
+      attach(kept, name);
+      net.reattach(name);
+      return { status: 0, major: 0, minor: kept.minor, name };
+    }
+    const store = new DisposableStore(`net ${spec.path}`);
+    const rec: NodeRecord = {
+      node, path: '', kind: 'net', major: 0, minor: 0, className: 'net', container: c, binding: b,
+      ops: undefined as never, remove: () => store.dispose(),
+    };
+    rec.ops = makeNodeOps(() => rec, false);
+    try {
+      const r = net.register({ template: spec.path, device: dev.spec.name, driver: c.driver.name, properties: dev.spec.properties, ops: rec.ops });
+      store.add(r.registration);
+      rec.path = `/sys/class/net/${r.name}`;
+      rec.minor = r.ifindex;
+    } catch (e) {
+      await store.dispose();
+      return { status: e instanceof SystemError ? e.errno : -Errno.EINVAL, major: 0, minor: 0 };
+    }
+    store.add(toDisposable(() => { rec.container.nodes.delete(rec.node); rec.binding.nodes.delete(rec.node); }));
+    attach(rec, rec.path.slice(rec.path.lastIndexOf('/') + 1));
+    return { status: 0, major: 0, minor: rec.minor, name: rec.path.slice(rec.path.lastIndexOf('/') + 1) };
   }
 
   /** On unbind the node goes; on a crash it stays (carried over) until the re-probe decides. */
@@ -547,6 +616,13 @@ export class DeviceManager {
       ipc: c.host?.stats() ?? { calls: 0, upcalls: 0, notifications: 0, errors: 0, spinHits: 0, sleeps: 0, wakeups: 0, inflight: 0 },
       lastError: c.lastError,
     }));
+  }
+
+  /** The device whose binding registered a /dev path. */
+  deviceForNode(path: string): string | undefined {
+    for (const c of this.containers.values()) for (const n of c.nodes.values()) if (n.path === path) return n.binding.device.spec.name;
+    for (const d of this.devices.values()) if (d.carryover.has(path)) return d.spec.name;
+    return undefined;
   }
 
   /** The driver manifest behind a /dev path. */

@@ -93,5 +93,6 @@ export function makeNodeOps(rec: () => NodeRecord, seekable: boolean): DeviceFil
     },
   };
   if (!seekable) delete ops.llseek;
+  if (rec().kind === 'blk') ops.size = () => rec().size ?? 0;
   return ops;
 }

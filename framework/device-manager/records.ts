@@ -16,10 +16,13 @@ export interface NodeRecord {
   /** Container-side node id (changes with each container incarnation). */
   node: number;
   path: string;
-  kind: 'chr' | 'blk';
+  /** 'net': a network interface (no /dev entry; path is /sys/class/net/<name>, minor its ifindex). */
+  kind: 'chr' | 'blk' | 'net';
   major: number;
   minor: number;
   className?: string;
+  /** Block devices: capacity in bytes (NodeSpec.size), reported by stat. */
+  size?: number;
   /** The VFS-facing operations object; stable across restarts so open paths keep working. */
   ops: DeviceFileOperations;
   container: ContainerRecord;

@@ -10,13 +10,16 @@ import type { IrqController } from '../irq/irq-controller.js';
 import type { KernelLog } from './klog.js';
 import type { Machine } from '../../devices/machine/machine.js';
 import { NbdExports, type ExportNbdParams, type ExportNbdResult } from '../nbd/exports.js';
+import type { NetStack } from '../net/stack.js';
+import { SystemError } from '../errors/hm-error.js';
+import type { RgbaFrame } from '../../devices/display/bochs.scanout.js';
 
 export class Kernel implements IKernel {
   private down = false;
   private readonly nbd: NbdExports;
   constructor(readonly vfs: IVfs, readonly platform: PlatformSpec, readonly dm: DeviceManager,
     readonly irq: IrqController, readonly log: KernelLog, readonly readyMs: number,
-    readonly machine?: Machine) {
+    readonly machine?: Machine, readonly net?: NetStack) {
     this.nbd = new NbdExports(vfs, (line) => log.info('nbd', line));
   }
 
@@ -44,6 +47,17 @@ export class Kernel implements IKernel {
   async ioctlsFor(path: string): Promise<IoctlDecl[]> {
     const real = await this.vfs.realpath(path).catch(() => path);
     return this.dm.driverForNode(real)?.ioctls ?? [];
+  }
+
+  async scanout(path: string): Promise<RgbaFrame | string> {
+    const real = await this.vfs.realpath(path).catch(() => path);
+    const device = this.dm.deviceForNode(real);
+    if (!device || !this.machine?.hasModel(device)) throw new SystemError('ENODEV', 'scanout', path, 'not a node of a device with a hardware model');
+    try {
+      return await this.machine.scanout(device);
+    } catch (e) {
+      throw SystemError.fromErrno((e as { errno?: number }).errno ?? -5, 'scanout', path, `${device} is not a display`);
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -6,6 +6,7 @@
 // (bench/harness.ts) and add a line to `suites` below. Suites are loaded lazily, so one
 // that fails to import does not stop the others from being listed or selected.
 
+import './gc-init.js'; // before anything imports mitata
 import { pathToFileURL } from 'node:url';
 
 import { parseOptions, UsageError, type Suite } from './harness.js';

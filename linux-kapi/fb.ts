@@ -39,6 +39,7 @@ import { adaptFileOperations, default_llseek, type File, type FileOperations, ty
 import { copy_from_user, copy_to_user, type UserPtr } from './uaccess.js';
 import { vm_iomap_memory } from './memremap.js';
 import { mutex_lock, mutex_unlock } from './mutex.js';
+import { MKDEV } from './cdev.js';
 import {
   FB_BLANK_POWERDOWN, FB_MAX, FB_VAR_SCREENINFO_SIZE, FBIO_CURSOR, FBIOBLANK,
   FBIOGET_FSCREENINFO, FBIOGET_VSCREENINFO, FBIOGETCMAP, FBIOPAN_DISPLAY, FBIOPUT_VSCREENINFO, FBIOPUTCMAP,
@@ -221,7 +222,7 @@ export async function register_framebuffer(info: FbInfo): Promise<number> {
       return err;
     }
     info.node = i;
-    inode.i_rdev = (FB_MAJOR << 8) | i;
+    inode.i_rdev = MKDEV(FB_MAJOR, i);
     registered_fb[i] = info;
     info._reg = { node, attrs: [], destroyed: false };
     try {

@@ -29,6 +29,7 @@ export default class Run extends Command {
     quiet: Flags.boolean({ char: 'q', description: 'print only the ready line (no kernel log, no device table)' }),
     socket: socketFlag,
     watchdog: Flags.integer({ description: 'ms a container may hang before it is restarted', helpValue: 'MS', min: 1 }),
+    'kapi-debug': Flags.boolean({ description: 'linux-kapi debug mode for every driver: lockdep, DMA-API checks, resources held at unbind (as HMDRV_KAPI_DEBUG=1)' }),
     nbd: Flags.string({ description: 'export a block device over NBD once booted: DEVICE[:PORT|:/abs/socket][:ro] (repeatable)', helpValue: 'SPEC', multiple: true }),
   };
   static override summary = 'Boot a platform and serve it until stopped.';
@@ -36,6 +37,8 @@ export default class Run extends Command {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     const socketPath = flags.socket ?? defaultSocketPath();
+    // Containers inherit the environment: workers share it, child processes copy it.
+    if (flags['kapi-debug']) process.env.HMDRV_KAPI_DEBUG = '1';
     const stop = new StopSignal(() => process.exit(130));
     let kernel: BootedKernel | undefined;
     let server: ControlServer | undefined;

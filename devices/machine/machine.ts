@@ -62,7 +62,9 @@ export class Machine {
     private readonly worker: Worker, private readonly control: Endpoint) {}
 
   static async start(config: MachineConfig, opts: MachineOptions): Promise<Machine> {
-    const memory = new PhysicalMemory({ size: opts.memoryBytes ?? 64 << 20, name: 'hmdrv-phys' });
+    // 256 MiB of guest RAM: a memfd, so untouched pages cost nothing; room for a 4 MiB swiotlb
+    // pool per DMA-capable device plus rings and coherent buffers.
+    const memory = new PhysicalMemory({ size: opts.memoryBytes ?? 256 << 20, name: 'hmdrv-phys' });
     const capacity = PORT_RING_CAPACITY;
     const buffer = new SharedArrayBuffer(2 * ringBytes(capacity));
     const worker = new Worker(new URL('./machine-worker.js', import.meta.url), {

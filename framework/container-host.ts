@@ -55,6 +55,8 @@ export interface KernelServices {
   freeIrq(container: string, line: number): number;
   /** The container's handler for `line` returned: re-evaluate the (level-triggered) line. */
   eoi(container: string, line: number): void;
+  /** disable_irq/enable_irq of a line the container owns (others are ignored). */
+  maskIrq(container: string, line: number, masked: boolean): void;
   /** Allocates `size` bytes of physical memory for a binding's device and grants it DMA access. */
   dmaAlloc(container: string, binding: number, size: number, dir: number): Promise<{ status: number; addr: number }>;
   dmaFree(container: string, binding: number, addr: number): Promise<number>;

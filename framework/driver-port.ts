@@ -170,6 +170,11 @@ export interface DriverEnv {
    */
   requestIrq(binding: number, line: number, handler: (line: number) => unknown): Promise<void>;
   freeIrq(line: number): Promise<void>;
+  /**
+   * Masks (or unmasks) one of this container's lines at the interrupt controller: a masked line
+   * that stays high is not delivered; unmasking delivers it if it still is (disable_irq/enable_irq).
+   */
+  maskIrq(line: number, masked: boolean): void;
 }
 
 /** What a driver module's default export implements. */

@@ -20,7 +20,9 @@ import { spin_lock_init, spin_lock_irqsave, spin_unlock_irqrestore } from './spi
 
 const logs: string[] = [];
 let handler: ((line: number) => unknown) | undefined;
+const masks: string[] = [];
 const env = {
+  maskIrq: (line: number, masked: boolean) => { masks.push(`${masked ? 'mask' : 'unmask'} ${line}`); },
   isolation: 'ic0',
   log: (_l: number, m: string) => { logs.push(m); },
   requestIrq: async (_b: number, _line: number, h: (line: number) => unknown) => { handler = h; },
@@ -88,6 +90,7 @@ it('disable_irq masks the line until enable_irq; in its own handler it is report
   assert.equal(runs, 2);
   enable_irq(7);
   assert.match(logs.join('\n'), /WARNING: Unbalanced enable for IRQ 7/);
+  assert.deepEqual(masks, ['mask 7', 'unmask 7'], 'the controller is masked by the first disable and unmasked by the last enable');
 });
 
 it('a threaded handler that throws is a fault, not an unhandled rejection; synchronize_irq waits for it', async () => {

@@ -10,16 +10,16 @@
  * Differs from Linux: handlers run on the container's event loop between other work (there is
  * no preemption), and a threaded handler (IRQ_WAKE_THREAD) runs as an async task right after.
  * `request_irq(irq, ...)` finds the device by the line: the bound device of the driver whose
- * `interrupts` lists it. `disable_irq` masks in the kapi, not in the interrupt controller: while
- * a line is disabled the kernel still offers a line the device keeps high, once per event-loop
- * turn, and the kapi drops the offer (the level is offered again after `enable_irq`); so quiet
- * the device, or keep the disabled window short. `disable_irq` does not wait (no handler can be
+ * `interrupts` lists it. `disable_irq` masks the line at the interrupt controller (the mask is
+ * posted, so one delivery already on its way is dropped by the kapi and re-offered after
+ * `enable_irq` if the level is still high). `disable_irq` does not wait (no handler can be
  * running on another CPU); called from the line's own handler it is reported (it deadlocks on
  * Linux: use `disable_irq_nosync`). `synchronize_irq` waits for a running threaded handler.
  * See docs/kapi.md.
  */
 import { Device, dev_err, __bound_devices } from './device.js';
 import { EINVAL, ENXIO } from './errno.js';
+import type { DriverEnv } from '../framework/driver-port.js';
 import { currentDriverEnv, setDriverEnv } from './kernel.js';
 import { enter_irq, exit_irq, kapiIrqGate, might_sleep } from './preempt.js';
 import { debug_site } from './debug.js';
@@ -103,6 +103,7 @@ async function requestLine(dev: Device, irq: number, handler: IrqHandler | null,
   }
   irqStats.set(irq, stats);
   lines.set(irq, line);
+  if (line.depth > 0) maskAtController(line, irq, true); // IRQF_NO_AUTOEN
   if (devm) {
     dev.devres.push(async () => {
       if (lines.get(irq) === line) { lines.delete(irq); await dev.env.freeIrq(irq); }
@@ -175,7 +176,17 @@ function lineOf(irq: number, fn: string): IrqLine | null {
 /** disable_irq_nosync(irq): masks the line (nests). */
 export function disable_irq_nosync(irq: number): void {
   const l = lineOf(irq, 'disable_irq_nosync');
-  if (l) l.depth++;
+  if (l) disableLine(irq, l);
+}
+
+/** The first disable masks the line at the interrupt controller; the last enable unmasks it. */
+function disableLine(irq: number, l: IrqLine): void {
+  if (l.depth++ === 0) maskAtController(l, irq, true);
+}
+
+function maskAtController(l: IrqLine, irq: number, masked: boolean): void {
+  // Test doubles of DriverEnv may lack the upcall; the kapi's own gate still drops deliveries.
+  (l.dev.env as Partial<DriverEnv>).maskIrq?.(irq, masked);
 }
 
 /** disable_irq(irq): masks the line (nests); from the line's own handler it is reported (Linux deadlocks). */
@@ -186,7 +197,7 @@ export function disable_irq(irq: number): void {
     kapi_report('disable-irq-in-handler', 3, `BUG: disable_irq(${irq}) called from its own handler: it waits for the handler to finish `
       + 'and deadlocks on Linux (use disable_irq_nosync)', { env: l.dev.env });
   }
-  l.depth++;
+  disableLine(irq, l);
 }
 
 /** enable_irq(irq): undoes one disable; unbalanced enables are reported (Linux: "Unbalanced enable for IRQ"). */
@@ -197,7 +208,7 @@ export function enable_irq(irq: number): void {
     kapi_report('irq-unbalanced-enable', 4, `WARNING: Unbalanced enable for IRQ ${irq}`, { env: l.dev.env });
     return;
   }
-  l.depth--;
+  if (--l.depth === 0) maskAtController(l, irq, false);
 }
 
 /** synchronize_irq(irq): waits until no threaded handler of the line runs. */

@@ -137,6 +137,7 @@ export class InProcessHost implements IContainerHost {
       requestIrq: async (binding, line) => up(svc.requestIrq(id, binding, line)),
       freeIrq: async (line) => up(svc.freeIrq(id, line)),
       eoi: (line) => svc.eoi(id, line),
+      maskIrq: (line, masked) => svc.maskIrq(id, line, masked),
       dmaAlloc: async (binding, size, dir) => {
         const r = up(await svc.dmaAlloc(id, binding, size, dir));
         const phys = svc.physicalMemory();

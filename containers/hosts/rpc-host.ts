@@ -178,6 +178,7 @@ export abstract class RpcHost implements IContainerHost {
       case Op.LOG: svc.log(this.id, m.a0 as LogLevel, m.a1, bytesText(m.payload)); return;
       case Op.POLL_NOTIFY: svc.pollNotify(this.id, m.a0); return;
       case Op.EOI: svc.eoi(this.id, m.a0); return;
+      case Op.MASK_IRQ: svc.maskIrq(this.id, m.a0, m.a1 !== 0); return;
       case Op.FAULT: {
         const text = bytesText(m.payload); // m is reused by the ring reader: copy before deferring
         svc.log(this.id, 2, 0, `driver fault: ${text}`);

@@ -44,13 +44,14 @@
  *   MAP_DEVMEM     a0 = binding, a1 = region, a2 = bus address, a3 = size -> a1 = fd, a2 = offset:
  *                  the kernel's memfd of the device memory; IC1 maps it directly (same process),
  *                  IC2 through /proc/<kernel pid>/fd/<fd>
+ *   MASK_IRQ       (notify) a0 = line, a1 = 1 mask / 0 unmask, at the interrupt controller
  */
 export const Op = {
   PING: 1, INIT: 2, PROBE: 3, REMOVE: 4, OPEN: 5, RELEASE: 6, READ: 7, WRITE: 8, IOCTL: 9,
   POLL: 10, MMAP: 11, LLSEEK: 12, FSYNC: 13, ATTR_SHOW: 14, ATTR_STORE: 15, IRQ: 16, EXIT: 17,
   LOG: 100, REGISTER_NODE: 101, UNREGISTER_NODE: 102, POLL_NOTIFY: 103, ADD_ATTR: 104,
   REMOVE_ATTR: 105, REGION: 106, FREE_REGION: 107, REQUEST_IRQ: 108, FREE_IRQ: 109, HEARTBEAT: 110,
-  FAULT: 111, EOI: 112, DMA_ALLOC: 113, DMA_FREE: 114, MAP_DEVMEM: 115,
+  FAULT: 111, EOI: 112, DMA_ALLOC: 113, DMA_FREE: 114, MAP_DEVMEM: 115, MASK_IRQ: 116,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -33,6 +33,7 @@ export interface KernelLink {
   mapDeviceMemory(binding: number, region: number, addr: number, size: number): Promise<{ status: number; buffer: SharedArrayBuffer | null }>;
   requestIrq(binding: number, line: number): Promise<number>;
   freeIrq(line: number): Promise<number>;
+  maskIrq(line: number, masked: boolean): void;
   /** The handler for `line` ran: let the kernel re-check the level. */
   eoi(line: number): void;
   /** DMA memory: class-specific mapping of the pages the kernel allocated. */
@@ -259,6 +260,7 @@ export class DriverRuntime {
         this.irqs.set(line, handler);
       },
       freeIrq: async (line) => { this.irqs.delete(line); await link.freeIrq(line); },
+      maskIrq: (line, masked) => { if (this.irqs.has(line)) link.maskIrq(line, masked); },
       dmaAlloc: async (binding, size, dir) => {
         const d = ['to-device', 'from-device', 'bidirectional'].indexOf(dir);
         const r = await link.dmaAlloc(binding, size, d < 0 ? 2 : d);

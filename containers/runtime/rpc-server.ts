@@ -65,6 +65,7 @@ export function rpcKernelLink(ep: Endpoint,
     requestIrq: async (binding, line) => (await ep.request(Op.REQUEST_IRQ, binding, line)).status,
     freeIrq: async (line) => (await ep.request(Op.FREE_IRQ, line)).status,
     eoi: (line) => ep.notify(Op.EOI, line),
+    maskIrq: (line, masked) => ep.notify(Op.MASK_IRQ, line, masked ? 1 : 0),
     dmaAlloc: async (binding, size, dir) => {
       const r = await ep.request(Op.DMA_ALLOC, binding, size, 0, dir);
       if (r.status < 0) return { status: r.status, addr: 0, bytes: null };

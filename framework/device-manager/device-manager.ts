@@ -456,6 +456,10 @@ export class DeviceManager {
         return this.o.irq.free(line, cid);
       },
       eoi: (_cid, line) => { this.o.machine?.drainReports(); this.o.irq.eoi(line); },
+      maskIrq: (cid, line, masked) => {
+        if (!this.containers.get(cid)?.irqs.has(line)) return;
+        if (masked) this.o.irq.mask(line); else { this.o.machine?.drainReports(); this.o.irq.unmask(line); }
+      },
       physicalMemory: () => (this.o.machine ? { buffer: this.o.machine.memory.buffer, fd: this.o.machine.memory.fd! } : null),
       dmaAlloc: async (cid, binding, size, dir) => {
         const b = this.bindingOf(cid, binding);

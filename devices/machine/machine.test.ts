@@ -4,7 +4,7 @@ import { Machine } from './machine.js';
 import { MmioPort } from './mmio-port.js';
 import { SpinBudget } from '../ipc/spin.js';
 import { TICK_REGS } from '../demo/tick.regs.js';
-import { modelNames, registerModel } from './models.js';
+import { modelNames, registerModel, stateDir } from './models.js';
 import { SCRATCH_REGS } from './fixtures/scratch.model.js';
 
 const BASE = 0x1000_0000;
@@ -81,5 +81,13 @@ describe('registerModel', () => {
       assert.equal(port.read(BASE + SCRATCH_REGS.offsets.ID), 0x53435243);
       assert.equal(port.read(BASE + SCRATCH_REGS.offsets.SCRATCH), 7);
     } finally { port.close(); await m.close(); }
+  });
+});
+
+describe('stateDir', () => {
+  it('puts relative backing files under HMDRV_STATE_DIR, else XDG_STATE_HOME/hmdrv, else ~/.local/state/hmdrv', () => {
+    assert.equal(stateDir({ HMDRV_STATE_DIR: '/s' }), '/s');
+    assert.equal(stateDir({ XDG_STATE_HOME: '/x' }), '/x/hmdrv');
+    assert.match(stateDir({}), /\/\.local\/state\/hmdrv$/);
   });
 });

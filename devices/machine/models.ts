@@ -3,6 +3,9 @@
  * The model registry: platform files name a device's model ("tick", later "ufs", "e1000",
  * "bochs-display"); the machine thread builds it with its DMA space, scheduler and IRQ lines.
  */
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DeviceModel } from '../core/device-model.js';
 import type { DmaSpace } from '../core/dma.js';
@@ -34,6 +37,22 @@ function e1000Params(c: ModelContext): E1000Params {
   return { mac, rate: (p.rate as E1000Params['rate']) ?? 'unlimited' };
 }
 
+/**
+ * Where relative backing files live: $HMDRV_STATE_DIR, else $XDG_STATE_HOME/hmdrv, else
+ * ~/.local/state/hmdrv (created on first use). A platform file can then say
+ * `"backing-file": "ufs0-lu0.img"` and keep its disk across runs without naming a machine path.
+ */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HMDRV_STATE_DIR || join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'hmdrv');
+}
+
+function statePath(p: string): string {
+  if (isAbsolute(p)) return p;
+  const dir = stateDir();
+  mkdirSync(dir, { recursive: true });
+  return join(dir, p);
+}
+
 /** Platform-file properties of a UFS device -> model params (luns, timing, slots). */
 function ufsParams(p: Record<string, unknown>): UfsParams {
   const luns = Array.isArray(p.luns) ? p.luns as Record<string, unknown>[] : [{}];
@@ -43,7 +62,7 @@ function ufsParams(p: Record<string, unknown>): UfsParams {
     luns: luns.map((l) => ({
       sizeBytes: bytes(l.size ?? l.sizeBytes, 256 << 20),
       blockSize: typeof l['block-size'] === 'number' ? l['block-size'] as number : 4096,
-      backingFile: typeof l['backing-file'] === 'string' ? l['backing-file'] as string : undefined,
+      backingFile: typeof l['backing-file'] === 'string' ? statePath(l['backing-file'] as string) : undefined,
     })),
   };
 }

@@ -21,6 +21,8 @@ export const suites: SuiteEntry[] = [
   { name: 'ipc-baselines', load: async () => (await import('./suites/ipc-baselines.js')).default },
   { name: 'containers', load: async () => (await import('./suites/containers.js')).default },
   { name: 'models', load: async () => (await import('./suites/models.js')).default },
+  { name: 'block', load: async () => (await import('./suites/block.js')).default },
+  { name: 'net', load: async () => (await import('./suites/net.js')).default },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {

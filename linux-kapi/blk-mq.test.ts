@@ -10,12 +10,12 @@ import type { AttributeSpec, DeviceHandle, DriverEnv, DriverFile, DriverFileOps,
 import { setDriverEnv } from './kernel.js';
 import { Device } from './device.js';
 import {
-  BLK_EH_DONE, BLK_EH_RESET_TIMER, blk_mq_alloc_tag_set, blk_mq_complete_request, blk_mq_end_request, blk_mq_free_tag_set,
+  BLK_EH_DONE, BLK_EH_RESET_TIMER, blk_execute_rq, blk_mq_alloc_request, blk_mq_alloc_tag_set, blk_mq_free_request, BLK_MQ_REQ_NOWAIT, blk_mq_complete_request, blk_mq_end_request, blk_mq_free_tag_set,
   blk_mq_start_request, blk_rq_bytes, blk_rq_map_sg, blk_rq_pos, blk_should_fake_timeout, req_op, rq_for_each_segment,
   type BlkMqTagSet, type Request,
 } from './blk-mq.js';
 import {
-  BLK_STS_OK, BLK_STS_RESOURCE, bvec_virt, REQ_FUA, REQ_OP_DISCARD, REQ_OP_FLUSH, REQ_OP_READ, REQ_OP_WRITE,
+  BLK_STS_OK, BLK_STS_RESOURCE, bvec_virt, REQ_FUA, REQ_OP_DISCARD, REQ_OP_DRV_IN, REQ_OP_FLUSH, REQ_OP_READ, REQ_OP_WRITE,
 } from './blk_types.js';
 import { BLK_FEAT_FUA, BLK_FEAT_WRITE_CACHE } from './blkdev.js';
 import { blk_mq_alloc_disk, del_gendisk, device_add_disk, put_disk, set_capacity, type Gendisk } from './genhd.js';
@@ -163,7 +163,7 @@ describe('blk-mq block layer (RAM disk driver)', () => {
     assert.ok(r.seen.every((s) => s.bytes <= 32 << 10));
     const back = await pread(r, f, data.length, 64 << 10);
     assert.ok(back instanceof Uint8Array);
-    assert.deepEqual(back, data);
+    assert.ok(Buffer.from(back).equals(data), 'read back differs');
     // Concurrent readers: more than one request in the driver at once, never more than the depth.
     await Promise.all(Array.from({ length: 32 }, (_, i) => pread(r, f, 4096, i * 4096)));
     assert.ok(r.maxInflight > 1 && r.maxInflight <= 8, `max in flight ${r.maxInflight}`);
@@ -361,6 +361,19 @@ describe('blk-mq block layer (RAM disk driver)', () => {
     assert.equal(await r.ops.open!(file()), -6);
     put_disk(r.disk);
     blk_mq_free_tag_set(r.set);
+  });
+
+  it('runs passthrough requests (blk_mq_alloc_request + blk_execute_rq), NOWAIT gives EAGAIN without a tag', async () => {
+    const r = await rig({ depth: 1 });
+    const rq = await blk_mq_alloc_request(r.disk.queue, REQ_OP_DRV_IN);
+    assert.ok(typeof rq !== 'number');
+    assert.equal(await blk_mq_alloc_request(r.disk.queue, REQ_OP_DRV_IN, BLK_MQ_REQ_NOWAIT), -11);
+    assert.equal(await blk_execute_rq(rq, false), BLK_STS_OK);
+    assert.ok(r.seen.some((s) => s.op === REQ_OP_DRV_IN));
+    const again = await blk_mq_alloc_request(r.disk.queue, REQ_OP_DRV_IN, BLK_MQ_REQ_NOWAIT);
+    assert.ok(typeof again !== 'number', 'the tag came back');
+    blk_mq_free_request(again);
+    await teardown(r);
   });
 
   it('maps a request to scatterlist entries covering its bytes', async () => {

@@ -23,10 +23,10 @@
  *
  * How requests flow: a bio from the disk node (block-fops.ts) is split to the queue's limits,
  * each piece takes a tag (waiting in FIFO order while all `queue_depth` tags are busy, shared
- * by every queue of the tag set), becomes a request and is dispatched to `queue_rq` from a
- * microtask, so requests submitted together reach the driver together (`bd.last` marks the
- * last of a batch; `commit_rqs` is called when a batch ends early). Several requests are in
- * flight at once and may complete in any order.
+ * by every queue of the tag set), becomes a request and is dispatched to `queue_rq` from
+ * `setImmediate`, so requests submitted in one event-loop turn reach the driver together
+ * (`bd.last` marks the last of a batch; `commit_rqs` is called when a batch ends early), as
+ * Linux's plugging does. Several requests are in flight at once and may complete in any order.
  *
  * Differs from Linux, and why:
  * - **One hardware queue per tag set is served** (`nr_hw_queues` > 1 is accepted and clamped,
@@ -340,7 +340,7 @@ export function blk_mq_destroy_queue(q: RequestQueue): void {
   if (st && st.queues.delete(q)) q.mq_ops.exit_hctx?.(q.hctx, 0);
 }
 
-/** Ends every bio of `q` that has no request in the driver (waiting for a tag, dispatch, requeue). */
+/** @internal (del_gendisk) Ends every bio of `q` that has no request in the driver (waiting for a tag, dispatch, requeue). */
 export function failWaiting(q: RequestQueue, status: blk_status_t): void {
   const st = q.tag_set._mq;
   if (st) {
@@ -475,6 +475,15 @@ function forEachDmaSegment(first: Bio | null, maxSeg: number, fn: (seg: BioVec) 
  */
 export function blk_rq_map_sg(q: RequestQueue, rq: Request, sglist: Scatterlist[]): number {
   if (!rqHasData(rq)) return 0;
+  const b = rq.bio!;
+  if (!b.bi_next && b.bi_io_vec.length === 1 && b.bi_iter.bi_size <= q.limits.max_segment_size && sglist.length > 0) {
+    // One contiguous piece (every read and write from the disk node that fits one segment).
+    const v = b.bi_io_vec[0]!;
+    const sg = sglist[0]!;
+    sg_set_page(sg, v.bv_page, b.bi_iter.bi_size, v.bv_offset + b.bi_iter.bi_bvec_done);
+    sg_mark_end(sg);
+    return 1;
+  }
   let n = 0;
   forEachDmaSegment(rq.bio, q.limits.max_segment_size, (seg) => {
     if (n >= sglist.length) {
@@ -598,10 +607,16 @@ export function blk_mq_submit_bio(q: RequestQueue, bio: Bio): void {
   queueBio(q, bio);
 }
 
+/**
+ * Schedules a dispatch run. It runs from setImmediate, after the current event-loop turn, so
+ * that everything submitted meanwhile (every request the completions of one interrupt set off,
+ * or every RPC read on the container's channel) reaches queue_rq as one batch, with `bd.last` on
+ * its last request: Linux's plugging, which ends when the task sleeps.
+ */
 function kick(q: RequestQueue): void {
   if (q._runQueued) return;
   q._runQueued = true;
-  queueMicrotask(() => { q._runQueued = false; runQueue(q); });
+  setImmediate(() => { q._runQueued = false; runQueue(q); });
 }
 
 function runQueue(q: RequestQueue): void {

@@ -80,7 +80,9 @@ function blkdev_read(disk: Gendisk, f: DriverFile, length: number, ppos: { value
   const len = Math.min(length, size - pos);
   const lbs = disk.queue.limits.logical_block_size;
   if (pos % lbs === 0 && len % lbs === 0) {
-    const buf = new Uint8Array(len);
+    // Not zeroed: the driver fills every byte of a successful read (as a page cache page is
+    // filled), and a failed read returns no data.
+    const buf = Buffer.allocUnsafe(len);
     return readBlocks(disk, pos, buf).then((st) => {
       if (st !== BLK_STS_OK) return ioErr(f, st);
       ppos.value = pos + len;

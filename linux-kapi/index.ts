@@ -16,6 +16,7 @@ export * from './mm.js';
 export * from './io.js';
 export * from './memremap.js';
 export * from './fb.js';
+export * from './drm-device.js';
 export * from './interrupt.js';
 export * from './dma.js';
 export * from './dma-mapping.js';

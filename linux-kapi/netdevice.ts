@@ -48,7 +48,7 @@ import {
 import { FrameQueue } from '../framework/net/frame-queue.js';
 import { kapi_fault, kapi_report } from './bug.js';
 import type { Device } from './device.js';
-import { EADDRNOTAVAIL, EAGAIN, EBUSY, EINVAL, EOPNOTSUPP, ENETDOWN } from './errno.js';
+import { EADDRNOTAVAIL, EAGAIN, EBUSY, EINVAL, ENODEV, EOPNOTSUPP, ENETDOWN } from './errno.js';
 import { O_ACCMODE, O_RDONLY } from './fs.js';
 import { setDriverEnv, driverEnv } from './kernel.js';
 import { enter_softirq, exit_softirq, local_bh_disable, local_bh_enable } from './preempt.js';
@@ -118,6 +118,8 @@ interface NetdevKernelState {
   /** The kernel saw the queue stopped (a short write): tell it when it wakes. */
   kernelWaits: boolean;
   notifyPending: boolean;
+  /** Something to tell the kernel before register_netdev learned the node id (see there). */
+  notifyLater: boolean;
   infoChanged: boolean;
   rxq: FrameQueue;
   core: { rx_dropped: number; tx_dropped: number };
@@ -127,6 +129,8 @@ interface NetdevKernelState {
   bql: { inflight: number; sent: number; completed: number };
   napis: Set<NapiStruct>;
   freed: boolean;
+  /** ndo_open, ndo_stop and unregistration run one at a time (Linux: under rtnl_lock). */
+  rtnl: Promise<unknown>;
 }
 
 /** struct net_device. */
@@ -165,9 +169,10 @@ export class NetDevice {
   priv: unknown;
   /** @internal */
   readonly _k: NetdevKernelState = {
-    env: null, node: 0, up: false, carrier: true, present: true, txStopped: true, kernelWaits: false,
-    notifyPending: false, infoChanged: false, rxq: new FrameQueue(), core: { rx_dropped: 0, tx_dropped: 0 },
+    env: null, node: 0, up: false, carrier: true, present: true, txStopped: false, kernelWaits: false,
+    notifyPending: false, notifyLater: false, infoChanged: false, rxq: new FrameQueue(), core: { rx_dropped: 0, tx_dropped: 0 },
     trans_start: 0, stoppedAt: 0, watchdog: null, bql: { inflight: 0, sent: 0, completed: 0 }, napis: new Set(), freed: false,
+    rtnl: Promise.resolve(),
   };
 
   constructor(priv: unknown) { this.priv = priv; }
@@ -228,7 +233,8 @@ function flushNotifications(): void {
   flushQueued = false;
   for (const dev of dirty) {
     const k = dev._k;
-    if (k.notifyPending || !k.node || !k.env) continue;
+    if (!k.node) { k.notifyLater = true; continue; }
+    if (k.notifyPending || !k.env) continue;
     k.notifyPending = true;
     k.env.pollNotify(k.node);
   }
@@ -500,6 +506,14 @@ function stopWatchdog(dev: NetDevice): void {
 type M<T> = T | Promise<T>;
 const then = <T, R>(v: M<T>, f: (t: T) => R): M<R> => (v instanceof Promise ? v.then(f) : f(v));
 
+/** Runs `fn` after the device's earlier open/stop/unregister finished (rtnl_lock). */
+function rtnl<T>(dev: NetDevice, fn: () => M<T>): Promise<T> {
+  const k = dev._k;
+  const r = k.rtnl.then(() => { if (k.env) setDriverEnv(k.env); return fn(); });
+  k.rtnl = r.catch(() => undefined);
+  return r;
+}
+
 /** The node's file operations: the protocol of framework/net/abi.ts. */
 function netdevFileOps(dev: NetDevice, env: DriverEnv): DriverFileOps {
   const k = dev._k;
@@ -509,25 +523,29 @@ function netdevFileOps(dev: NetDevice, env: DriverEnv): DriverFileOps {
     open(f) {
       setDriverEnv(env);
       if ((f.flags & O_ACCMODE) === O_RDONLY) return 0; // the kernel's control file
-      if (k.up) return -EBUSY;
-      const valid = ops().ndo_validate_addr ? ops().ndo_validate_addr!(dev) : (isValidMac(dev.dev_addr) ? 0 : -EADDRNOTAVAIL);
-      if (valid < 0) return valid;
-      k.txStopped = true;
-      return then(ops().ndo_open ? ops().ndo_open!(dev) : 0, (r) => {
-        if (r < 0) return r;
-        k.up = true;
-        dev.flags |= IFF_UP;
-        data.add(f);
-        ops().ndo_set_rx_mode?.(dev);
-        startWatchdog(dev);
-        return 0;
+      return rtnl(dev, () => {
+        // The kernel may open the node before register_netdev has resumed (its reply and our
+        // open can be served back to back): only an unregistered device is refused.
+        if (dev.reg_state === 'unregistered') return -ENODEV;
+        if (k.up) return -EBUSY;
+        const valid = ops().ndo_validate_addr ? ops().ndo_validate_addr!(dev) : (isValidMac(dev.dev_addr) ? 0 : -EADDRNOTAVAIL);
+        if (valid < 0) return valid;
+        return then(ops().ndo_open ? ops().ndo_open!(dev) : 0, (r) => {
+          if (r < 0) return r;
+          k.up = true;
+          dev.flags |= IFF_UP;
+          data.add(f);
+          ops().ndo_set_rx_mode?.(dev);
+          startWatchdog(dev);
+          return 0;
+        });
       });
     },
     release(f) {
       setDriverEnv(env);
       if (!data.has(f)) return 0;
       data.delete(f);
-      return closeDevice(dev);
+      return rtnl(dev, () => closeDevice(dev));
     },
     write(f, bytes) {
       setDriverEnv(env);
@@ -677,6 +695,7 @@ export async function register_netdev(dev: NetDevice): Promise<number> {
     dev.ifindex = r.minor;
     k.node = r.node;
     dev.reg_state = 'registered';
+    if (k.notifyLater) { k.notifyLater = false; kick(dev); }
     return 0;
   } catch (e) {
     setDriverEnv(env);
@@ -690,11 +709,11 @@ export async function unregister_netdev(dev: NetDevice): Promise<void> {
   const k = dev._k;
   if (dev.reg_state !== 'registered' || !k.env) return;
   const env = k.env;
-  await closeDevice(dev);
+  dev.reg_state = 'unregistered'; // an ndo_open queued behind us is refused
+  await rtnl(dev, () => closeDevice(dev));
   setDriverEnv(env);
   const node = k.node;
   k.node = 0;
-  dev.reg_state = 'unregistered';
   dirty.delete(dev);
   await env.unregisterNode(node);
   setDriverEnv(env);

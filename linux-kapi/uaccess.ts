@@ -7,14 +7,19 @@
 import { EFAULT } from './errno.js';
 
 export class UserPtr {
-  /** Highest byte offset written through copy_to_user/put_user (the data to copy back). */
-  written = 0;
-  constructor(readonly mem: Uint8Array | null, readonly offset = 0) {}
+  /** Shared by a pointer and every pointer derived from it with add(): one caller buffer. */
+  private readonly extent: { written: number };
+  constructor(readonly mem: Uint8Array | null, readonly offset = 0, extent?: { written: number }) {
+    this.extent = extent ?? { written: 0 };
+  }
 
-  /** Pointer arithmetic: `ptr + n`. */
+  /** Highest byte offset of the buffer written through copy_to_user/put_user, via this pointer or one derived from it (the data to copy back). */
+  get written(): number { return this.extent.written; }
+  set written(v: number) { this.extent.written = Math.max(this.extent.written, v); }
+
+  /** Pointer arithmetic: `ptr + n`. Writes through the result count as writes to this buffer. */
   add(n: number): UserPtr {
-    const p = new UserPtr(this.mem, this.offset + n);
-    return p;
+    return new UserPtr(this.mem, this.offset + n, this.extent);
   }
 
   get length(): number { return this.mem ? Math.max(0, this.mem.length - this.offset) : 0; }

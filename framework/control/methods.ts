@@ -14,6 +14,7 @@ import { screenshot } from './screenshot-method.js';
 import { base64, optBool, optInt, optStr, str, type Params } from './params.js';
 import type { IoctlParams, MethodName, ScreenshotParams, StatusResult } from './protocol.js';
 import { createIoMethods } from '../io/control.js';
+import { createNetMethods } from '../net/control.js';
 
 export type MethodHandler = (params: Params, signal: AbortSignal) => Promise<unknown>;
 
@@ -25,6 +26,7 @@ export function createMethods(kernel: IKernel): Record<Exclude<MethodName, 'stop
   const io = createIoMethods(vfs).handlers;
   return {
     ...io,
+    ...createNetMethods(kernel),
     status: async (): Promise<StatusResult> => {
       const readyMs = (kernel as { readyMs?: unknown }).readyMs;
       return {

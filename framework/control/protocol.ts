@@ -17,6 +17,7 @@
  */
 import type { ExportNbdParams, ExportNbdResult } from '../nbd/exports.js';
 import { IO_METHOD_NAMES, type IoControlMethods } from '../io/control.js';
+import { NET_METHOD_NAMES, type NetControlMethods } from '../net/control.js';
 import type { KernelLogRecord, ContainerInfo, DeviceInfo, DriverInfo } from '../kernel-api.js';
 
 /** Longest line either side accepts (16 MiB); longer lines are answered with EMSGSIZE. */
@@ -152,7 +153,7 @@ export interface ScreenshotResult {
 }
 
 /** Every method with its parameters and result, for the typed client (`hmdrv io`'s from framework/io). */
-export interface ControlMethods extends IoControlMethods {
+export interface ControlMethods extends IoControlMethods, NetControlMethods {
   status: { params: Record<string, never>; result: StatusResult };
   devices: { params: Record<string, never>; result: DeviceInfo[] };
   drivers: { params: Record<string, never>; result: DriverInfo[] };
@@ -175,7 +176,7 @@ export interface ControlMethods extends IoControlMethods {
 export type MethodName = keyof ControlMethods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
-  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd', 'screenshot', ...IO_METHOD_NAMES,
+  'status', 'devices', 'drivers', 'containers', 'ls', 'stat', 'read', 'write', 'ioctl', 'bind', 'unbind', 'stop', 'dmesg', 'exportNbd', 'screenshot', ...IO_METHOD_NAMES, ...NET_METHOD_NAMES,
 ];
 
 /** One message as a line on the wire. */

@@ -103,17 +103,23 @@ export class Pinger {
     const frame = buildIcmpEcho({ src: route.src, dst, ttl, id: seq, proto: 0, dstMac, srcMac: route.iface.mac }, ICMP_ECHO, id, seq, data);
     const k = Pinger.key(id, seq);
     const timeoutMs = o.timeoutMs ?? 1000;
+    let timer: NodeJS.Timeout | undefined;
     const got = new Promise<{ icmp: IcmpEcho; ttl: number; src: Ipv4; at: number } | null>((resolve) => {
-      const t = setTimeout(() => { if (this.waiters.get(k) === w) this.waiters.delete(k); resolve(null); }, timeoutMs);
-      const w: Waiter = { resolve: (r) => { clearTimeout(t); resolve(r); } };
+      const w: Waiter = { resolve: (r) => { clearTimeout(timer); resolve(r); } };
+      timer = setTimeout(() => { if (this.waiters.get(k) === w) this.waiters.delete(k); resolve(null); }, timeoutMs);
       this.waiters.set(k, w);
     });
+    const cancel = (): void => { clearTimeout(timer); this.waiters.delete(k); };
     const t0 = performance.now();
-    if (!route.iface.xmit(frame)) {
-      const w = this.waiters.get(k);
-      this.waiters.delete(k);
-      w?.resolve({ icmp: { type: -1, code: 0, id, seq, data }, ttl: 0, src: 0, at: t0 });
-      await got;
+    let queued: boolean;
+    try {
+      queued = route.iface.xmit(frame);
+    } catch (e) {
+      cancel();
+      throw e;
+    }
+    if (!queued) {
+      cancel();
       return { ...base, status: 'dropped', from: formatIpv4(route.src), error: `${route.iface.name} dropped the request (${route.iface.carrier ? 'transmit queue full' : 'no carrier'})` };
     }
     const r = await got;

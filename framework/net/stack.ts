@@ -174,7 +174,8 @@ export class NetStack {
 
   private background(iface: NetInterface, fn: () => Promise<void>): void {
     const p: Promise<void> = new Promise<void>((r) => setImmediate(r)).then(fn).catch((e) => {
-      this.log(4, `${iface.name}: ${e instanceof Error ? e.message : String(e)}`);
+      // An interface removed meanwhile (unbind during bring-up) fails quietly.
+      if (this.interfaces.get(iface.name) === iface && iface.present) this.log(4, `${iface.name}: ${e instanceof Error ? e.message : String(e)}`);
     }).finally(() => { this.settling.delete(p); });
     this.settling.add(p);
   }

@@ -1,0 +1,211 @@
+// Suite "block": the UFS disk through the whole stack — VFS, device node, the driver container
+// in each isolation class, linux-kapi's blk-mq, the UFS driver (samples/ufs), MMIO and DMA to
+// the UFS model in the machine thread — beside the model-only figure of the same run (the
+// register-level driver loop of bench/models/ufs.ts driving the model in a machine thread).
+//
+// Cases (one call = a batch of I/Os, kept at the queue depth by that many concurrent preads on
+// one open file, each on its own buffer, as fio's iodepth or framework/io's loadgen do):
+//   '<class> /dev/sda 4K randread QD32'     random 4 KiB-aligned offsets over a filled 64 MiB LU
+//   '<class> /dev/sda 128K seqread QD8'     consecutive 128 KiB reads (wrapping)
+//   'model-only 4K randread QD32 (machine, irq)' / 'model-only 128K seqread QD8 (machine, irq)'
+// Every LU (model-only and per class) is 64 MiB in memory, zero-latency timing, filled first.
+//
+// Extra figures: IOPS and MB/s per case, each class over model-only, completions per interrupt.
+// Target: IC0 at least 70 % of model-only (4K IOPS and 128K MB/s).
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { bootPlatform } from '../../containers/boot.js';
+import type { BootedKernel } from '../../framework/boot.js';
+import { runLoad } from '../../framework/io/loadgen.js';
+import { packageRoot } from '../../devices/native/index.js';
+import type { IsolationClass } from '../../framework/platform/types.js';
+import type { IFileHandle } from '../../framework/vfs/api.js';
+import { O } from '../../framework/vfs/types.js';
+import { runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
+import { BLOCK, machineUfs, UfsQueue, type Workload } from '../models/ufs.js';
+
+const LU_BYTES = 64 << 20;
+const CLASSES: IsolationClass[] = ['ic0', 'ic1', 'ic2'];
+const BATCH = { rand4k: 512, seq128k: 64 } as const;
+const RAND4K: Workload = { dir: 'read', blocks: 1, pattern: 'random' };
+const SEQ128K: Workload = { dir: 'read', blocks: 32, pattern: 'seq' };
+
+export const BLOCK_CASE = {
+  model4k: 'model-only 4K randread QD32 (machine, irq)',
+  model128k: 'model-only 128K seqread QD8 (machine, irq)',
+  rand4k: (ic: string) => `${ic} /dev/sda 4K randread QD32`,
+  seq128k: (ic: string) => `${ic} /dev/sda 128K seqread QD8`,
+} as const;
+
+interface Rate { ios: number; bytes: number }
+
+/** A platform file: the sample UFS platform with one 64 MiB in-memory LU and zero timing. */
+function benchPlatform(dir: string): string {
+  const sample = join(packageRoot(), 'samples', 'platforms', 'ufs.platform.json');
+  const p = JSON.parse(readFileSync(sample, 'utf8')) as { devices: { properties: Record<string, unknown> }[] };
+  p.devices[0]!.properties.luns = [{ size: LU_BYTES }];
+  p.devices[0]!.properties.timing = 'zero';
+  const path = join(dir, 'ufs-bench.platform.json');
+  writeFileSync(path, JSON.stringify(p));
+  return path;
+}
+
+/** `qd` concurrent positioned reads of `bs` bytes until `n` completed; offsets from `next`. */
+export async function qdReads(fh: IFileHandle, bufs: readonly Uint8Array[], bs: number, n: number, next: () => number): Promise<void> {
+  let issued = 0;
+  const worker = async (buf: Uint8Array): Promise<void> => {
+    while (issued < n) {
+      issued++;
+      const pos = next();
+      const r = await fh.read(buf, 0, bs, pos);
+      if (r.bytesRead !== bs) throw new Error(`short read at ${pos}: ${r.bytesRead} of ${bs}`);
+    }
+  };
+  await Promise.all(bufs.map(worker));
+}
+
+/** xorshift32 over 4 KiB slots of the LU. */
+function randomOffsets(seed: number, bytes: number, bs: number): () => number {
+  let x = seed >>> 0 || 1;
+  const slots = Math.floor(bytes / bs);
+  return () => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return (x % slots) * bs;
+  };
+}
+
+function seqOffsets(bytes: number, bs: number): () => number {
+  let at = 0;
+  return () => {
+    if (at + bs > bytes) at = 0;
+    const p = at;
+    at += bs;
+    return p;
+  };
+}
+
+async function irqCount(k: BootedKernel): Promise<number> {
+  const text = await k.vfs.readFile('/proc/interrupts', { encoding: 'utf8' }) as string;
+  const m = /^\s*48:\s+(\d+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+const suite: Suite = {
+  name: 'block',
+  description: 'UFS /dev/sda through VFS + blk-mq + the UFS driver per isolation class: 4K randread QD32 IOPS, 128K seqread MB/s, beside model-only',
+  async run(options) {
+    const want = (name: string) => !options.filter || options.filter.test(name);
+    const say = (m: string) => options.print(`block: ${m}`);
+    const cases: BenchCase[] = [];
+    const rates = new Map<string, Rate>();
+    const closers: (() => Promise<void> | void)[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'hmdrv-bench-block-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const kernels = new Map<IsolationClass, { k: BootedKernel; ios: number; irqs0: number }>();
+    const skipped: Record<string, string> = {};
+    try {
+      // ---- model-only: the register-level loop against the model in a machine thread ----------
+      if (want(BLOCK_CASE.model4k) || want(BLOCK_CASE.model128k)) {
+        try {
+          const host = await machineUfs({ wait: 'irq', luBytes: LU_BYTES, memBytes: 96 << 20 });
+          closers.push(() => host.close());
+          const q = await UfsQueue.create(host, { qd: 32, luBytes: LU_BYTES, bufBytes: 32 << 20 });
+          closers.push(() => q.drain());
+          await q.fill();
+          const run = (qd: number, w: Workload, n: number) => () => { q.qd = qd; q.workload = w; return q.run(n); };
+          cases.push({ name: BLOCK_CASE.model4k, group: 'model-only', fn: run(32, RAND4K, BATCH.rand4k) });
+          rates.set(BLOCK_CASE.model4k, { ios: BATCH.rand4k, bytes: BLOCK });
+          cases.push({ name: BLOCK_CASE.model128k, group: 'model-only', fn: run(8, SEQ128K, BATCH.seq128k) });
+          rates.set(BLOCK_CASE.model128k, { ios: BATCH.seq128k, bytes: 32 * BLOCK });
+        } catch (err) {
+          skipped.modelOnly = (err as Error).message;
+          say(`skipping the model-only cases: ${skipped.modelOnly}`);
+        }
+      }
+
+      // ---- /dev/sda per isolation class -------------------------------------------------------
+      const platform = benchPlatform(dir);
+      for (const ic of CLASSES) {
+        if (!want(BLOCK_CASE.rand4k(ic)) && !want(BLOCK_CASE.seq128k(ic))) continue;
+        try {
+          const k = await bootPlatform({ platform, isolation: ic });
+          closers.push(() => k.shutdown());
+          if (k.devices()[0]?.state !== 'bound') throw new Error(`ufs0 is ${k.devices()[0]?.state}: ${k.devices()[0]?.error ?? ''}`);
+          const fill = await runLoad({ vfs: k.vfs, path: '/dev/sda', rw: 'write', bs: 128 << 10, iodepth: 8 });
+          if (fill.errors) throw new Error(`filling /dev/sda failed: ${fill.firstError?.message ?? 'I/O error'}`);
+          const fh = await k.vfs.open('/dev/sda', O.RDONLY);
+          closers.push(() => fh.close());
+          const st = { k, ios: 0, irqs0: await irqCount(k) };
+          kernels.set(ic, st);
+          const bufs4k = Array.from({ length: 32 }, () => new Uint8Array(4096));
+          const bufs128k = Array.from({ length: 8 }, () => new Uint8Array(128 << 10));
+          const rand = randomOffsets(0x5eed + ic.length, LU_BYTES, 4096);
+          const seq = seqOffsets(LU_BYTES, 128 << 10);
+          cases.push({
+            name: BLOCK_CASE.rand4k(ic), group: ic,
+            fn: async () => { await qdReads(fh, bufs4k, 4096, BATCH.rand4k, rand); st.ios += BATCH.rand4k; },
+          });
+          rates.set(BLOCK_CASE.rand4k(ic), { ios: BATCH.rand4k, bytes: 4096 });
+          cases.push({
+            name: BLOCK_CASE.seq128k(ic), group: ic,
+            fn: async () => { await qdReads(fh, bufs128k, 128 << 10, BATCH.seq128k, seq); st.ios += BATCH.seq128k; },
+          });
+          rates.set(BLOCK_CASE.seq128k(ic), { ios: BATCH.seq128k, bytes: 128 << 10 });
+        } catch (err) {
+          skipped[ic] = (err as Error).message;
+          say(`skipping ${ic}: ${skipped[ic]}`);
+        }
+      }
+
+      const perSec = (r: BenchResult | undefined, name: string): { iops: number; mbps: number } | undefined => {
+        const rate = rates.get(name);
+        if (!r || r.error || !rate || r.avg <= 0) return undefined;
+        const iops = (rate.ios * 1e9) / r.avg;
+        return { iops, mbps: (iops * rate.bytes) / 1e6 };
+      };
+      const over = (get: (n: string) => BenchResult | undefined, a: string, b: string, key: 'iops' | 'mbps'): number | undefined => {
+        const x = perSec(get(a), a), y = perSec(get(b), b);
+        return x && y ? x[key] / y[key] : undefined;
+      };
+
+      const extra = async (results: readonly BenchResult[]): Promise<Record<string, unknown>> => {
+        const byName = new Map(results.map((r) => [r.name, r]));
+        const get = (n: string) => byName.get(n);
+        const figures: Record<string, Record<string, number>> = {};
+        for (const r of results) {
+          const f = perSec(r, r.name);
+          if (f) figures[r.name] = { IOPS: Math.round(f.iops), MBps: Math.round(f.mbps), cpu_us_per_io: r.cpuUsPerOp / rates.get(r.name)!.ios };
+        }
+        const vsModel: Record<string, Record<string, number | undefined>> = {};
+        for (const ic of kernels.keys()) {
+          vsModel[ic] = {
+            rand4kIops: over(get, BLOCK_CASE.rand4k(ic), BLOCK_CASE.model4k, 'iops'),
+            seq128kMBps: over(get, BLOCK_CASE.seq128k(ic), BLOCK_CASE.model128k, 'mbps'),
+          };
+        }
+        const irqs: Record<string, number> = {};
+        for (const [ic, st] of kernels) irqs[ic] = st.ios / Math.max(1, (await irqCount(st.k)) - st.irqs0);
+        return { figures, vsModelOnly: vsModel, completionsPerIrq: irqs, ...(Object.keys(skipped).length ? { skipped } : {}) };
+      };
+
+      const targets: TargetSpec[] = [
+        { name: 'ic0 /dev/sda 4K randread IOPS / model-only', limit: 0.7, cmp: '>=', unit: 'x', value: (get) => over(get, BLOCK_CASE.rand4k('ic0'), BLOCK_CASE.model4k, 'iops') },
+        { name: 'ic0 /dev/sda 128K seqread MB/s / model-only', limit: 0.7, cmp: '>=', unit: 'x', value: (get) => over(get, BLOCK_CASE.seq128k('ic0'), BLOCK_CASE.model128k, 'mbps') },
+      ];
+      return await runSuite({ suite: 'block', options, cases, targets, extra });
+    } finally {
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (err) {
+          say(`cleanup: ${(err as Error).message}`);
+        }
+      }
+    }
+  },
+};
+
+export default suite;

@@ -18,7 +18,8 @@ export interface ContainerOps {
   remove(binding: number): Promise<number>;
   open(node: number, file: number, flags: number, cred: Credentials): Promise<number>;
   release(file: number): Promise<number>;
-  read(file: number, length: number, pos: number): Promise<{ status: number; data: Uint8Array | null; pos: number }>;
+  /** `into`: the caller's memory for the result, usable by hosts that share the kernel's heap (IC0). */
+  read(file: number, length: number, pos: number, into?: Uint8Array): Promise<{ status: number; data: Uint8Array | null; pos: number }>;
   write(file: number, data: Uint8Array, pos: number): Promise<{ status: number; pos: number }>;
   ioctl(file: number, cmd: number, intArg: number, buf: Uint8Array | null): Promise<{ status: number; out: Uint8Array | null }>;
   poll(file: number): Promise<number>;

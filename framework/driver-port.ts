@@ -37,7 +37,11 @@ export interface DriverFileOps {
   open?(file: DriverFile): number | Promise<number>;
   release?(file: DriverFile): number | void | Promise<number | void>;
   /** Returns the bytes read (a Uint8Array, possibly empty for EOF) or a negative errno. */
-  read?(file: DriverFile, length: number, pos: { value: number }): Uint8Array | number | Promise<Uint8Array | number>;
+  /**
+   * `into`, when present (IC0, where driver and caller share a heap), is the caller's buffer of at
+   * least `length` bytes: filling it and returning a view of it saves a copy. Never keep it.
+   */
+  read?(file: DriverFile, length: number, pos: { value: number }, into?: Uint8Array): Uint8Array | number | Promise<Uint8Array | number>;
   /** Returns the count written or a negative errno. */
   write?(file: DriverFile, data: Uint8Array, pos: { value: number }): number | Promise<number>;
   /**

@@ -72,7 +72,7 @@ function writeBlocks(disk: Gendisk, pos: number, data: Uint8Array, opf: number):
   return submit_bio_wait(disk.queue, bio);
 }
 
-function blkdev_read(disk: Gendisk, f: DriverFile, length: number, ppos: { value: number }): Uint8Array | number | Promise<Uint8Array | number> {
+function blkdev_read(disk: Gendisk, f: DriverFile, length: number, ppos: { value: number }, into?: Uint8Array): Uint8Array | number | Promise<Uint8Array | number> {
   const pos = ppos.value;
   const size = capacityBytes(disk);
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
@@ -81,8 +81,9 @@ function blkdev_read(disk: Gendisk, f: DriverFile, length: number, ppos: { value
   const lbs = disk.queue.limits.logical_block_size;
   if (pos % lbs === 0 && len % lbs === 0) {
     // Not zeroed: the driver fills every byte of a successful read (as a page cache page is
-    // filled), and a failed read returns no data.
-    const buf = Buffer.allocUnsafe(len);
+    // filled), and a failed read returns no data. In IC0 the bio's page is the caller's buffer
+    // (as O_DIRECT reads into user pages): no allocation, and the DMA unmap copy lands there.
+    const buf = into && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafe(len);
     return readBlocks(disk, pos, buf).then((st) => {
       if (st !== BLK_STS_OK) return ioErr(f, st);
       ppos.value = pos + len;
@@ -289,7 +290,7 @@ export function blkdev_file_operations(disk: Gendisk): DriverFileOps {
       disk._openers = Math.max(0, disk._openers - 1);
       return disk.fops.release?.(disk);
     },
-    read(f, length, pos) { enter(); return blkdev_read(disk, f, length, pos); },
+    read(f, length, pos, into) { enter(); return blkdev_read(disk, f, length, pos, into); },
     write(f, data, pos) { enter(); return blkdev_write(disk, f, data, pos); },
     llseek(_f, offset, whence, pos) { return blkdev_llseek(disk, offset, whence, pos); },
     async fsync(_f) {

@@ -78,8 +78,9 @@ export function adaptFileOperations(env: DriverEnv, nodeRef: () => number, fops:
     open: (f) => (fops.open ? fops.open(inode, fileOf(f)) : 0),
     release: (f) => (fops.release ? fops.release(inode, fileOf(f)) : 0),
   };
-  if (fops.read) ops.read = (f, length, pos) => {
-    const buf = new UserPtr(new Uint8Array(length));
+  if (fops.read) ops.read = (f, length, pos, into) => {
+    // In IC0 the user's buffer itself: copy_to_user lands where read(2)'s caller wants it.
+    const buf = new UserPtr(into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length));
     return then(fops.read!(fileOf(f), buf, length, pos), (r) => (r < 0 ? r : buf.mem!.subarray(0, Math.min(r, buf.written))));
   };
   if (fops.write) ops.write = (f, data, pos) => fops.write!(fileOf(f), new UserPtr(data), data.length, pos);

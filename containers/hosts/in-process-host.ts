@@ -98,7 +98,8 @@ export class InProcessHost implements IContainerHost {
       remove: (b) => this.call(() => rt.remove(b), EIO),
       open: (node, file, flags, cred) => this.call(() => rt.open(node, file, flags, cred), EIO),
       release: (file) => this.call(() => rt.release(file), EIO),
-      read: (file, len, pos) => this.call(() => rt.read(file, len, pos), { status: EIO, data: null, pos }),
+      // Same heap as the kernel: the driver may read straight into the caller's buffer.
+      read: (file, len, pos, into) => this.call(() => rt.read(file, len, pos, into), { status: EIO, data: null, pos }),
       write: (file, data, pos) => this.call(() => rt.write(file, data, pos), { status: EIO, pos }),
       ioctl: (file, cmd, v, buf) => this.call(() => rt.ioctl(file, cmd, v, buf), { status: EIO, out: null }),
       poll: (file) => this.call(() => rt.poll(file), EIO),

@@ -120,12 +120,12 @@ export class DriverRuntime {
     return this.guard('release', () => then(f.ops.release!(f), (r) => (typeof r === 'number' ? r : 0)));
   }
 
-  read(id: number, length: number, pos: number): Maybe<{ status: number; data: Uint8Array | null; pos: number }> {
+  read(id: number, length: number, pos: number, into?: Uint8Array): Maybe<{ status: number; data: Uint8Array | null; pos: number }> {
     const f = this.files.get(id);
     if (!f) return { status: -EBADF, data: null, pos };
     if (!f.ops.read) return { status: -EINVAL, data: null, pos };
     const p = { value: pos };
-    return this.guard('read', () => then(f.ops.read!(f, length, p), (r) => typeof r === 'number'
+    return this.guard('read', () => then(f.ops.read!(f, length, p, into), (r) => typeof r === 'number'
       ? { status: r, data: null, pos: p.value }
       : { status: Math.min(r.length, length), data: r.length > length ? r.subarray(0, length) : r, pos: p.value }),
     (status) => ({ status, data: null, pos }));

@@ -49,9 +49,9 @@ export function makeNodeOps(rec: () => NodeRecord, seekable: boolean): DeviceFil
       const r = rec();
       if (r.container.state === 'running') await r.container.host!.ops.release(file.id);
     },
-    async read(file: OpenFileInfo, length: number, position: number) {
+    async read(file: OpenFileInfo, length: number, position: number, into?: Uint8Array) {
       const { r, ops } = host('read');
-      const res = await ops.read(file.id, Math.min(length, MAX_IO_BYTES), position);
+      const res = await ops.read(file.id, Math.min(length, MAX_IO_BYTES), position, into);
       check(res.status, 'read', r.path);
       return { data: res.data ?? new Uint8Array(0), position: res.pos };
     },

@@ -67,7 +67,7 @@ async function renderAttribute(file: OpenFile, node: AttrNode): Promise<Buffer> 
  * Reads up to `length` bytes at `position` (undefined = the file position, which then moves).
  * Returns the bytes read; an empty result is end of file.
  */
-export async function fileRead(file: OpenFile, length: number, position?: number): Promise<Uint8Array> {
+export async function fileRead(file: OpenFile, length: number, position?: number, into?: Uint8Array): Promise<Uint8Array> {
   checkLive(file, 'read');
   if (!file.readable) throw sysErr('EBADF', 'read', file.path);
   const count = Math.min(length, MAX_RW_COUNT);
@@ -82,7 +82,8 @@ export async function fileRead(file: OpenFile, length: number, position?: number
       if (position !== undefined && node.ops.llseek === undefined) throw sysErr('ESPIPE', 'read', file.path);
       if (count === 0) return new Uint8Array(0);
       const pos = position ?? file.position;
-      const res = await callOp('read', file.path, () => read.call(node.ops, file.info, count, pos));
+      const dst = into && into.length >= count ? into.subarray(0, count) : undefined;
+      const res = await callOp('read', file.path, () => read.call(node.ops, file.info, count, pos, dst));
       const data = res.data.length > count ? res.data.subarray(0, count) : res.data;
       if (position === undefined) file.position = typeof res.position === 'number' ? res.position : pos + data.length;
       return data;

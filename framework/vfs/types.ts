@@ -67,7 +67,11 @@ export interface MappedRegion {
 export interface DeviceFileOperations {
   open(file: OpenFileInfo): Promise<void>;
   release(file: OpenFileInfo): Promise<void>;
-  read?(file: OpenFileInfo, length: number, position: number): Promise<{ data: Uint8Array; position: number }>;
+  /**
+   * `into`, when given, is the caller's own memory for the result (at least `length` bytes): a
+   * device may write the bytes there and return a view of it, and the VFS skips its copy.
+   */
+  read?(file: OpenFileInfo, length: number, position: number, into?: Uint8Array): Promise<{ data: Uint8Array; position: number }>;
   write?(file: OpenFileInfo, data: Uint8Array, position: number): Promise<{ written: number; position: number }>;
   ioctl?(file: OpenFileInfo, cmd: number, arg: IoctlArg): Promise<IoctlResult>;
   /** Current readiness mask (POLL.*). Changes are announced with `Vfs.notifyPoll(node)`. */

@@ -133,8 +133,10 @@ export class Vfs implements IVfs, FdBackend {
     const file = this.file(fd, 'read');
     const [off, len] = window(buffer.byteLength, offset, length, 'read', file.path);
     const pos = explicitPosition(position, 'read', file.path);
-    const data = await file.hold(() => fileRead(file, len, pos));
-    buffer.set(data, off);
+    const into = buffer.subarray(off, off + len);
+    const data = await file.hold(() => fileRead(file, len, pos, into));
+    // A device that read straight into the caller's memory returned a view of it: no copy.
+    if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) buffer.set(data, off);
     return data.length;
   }
 

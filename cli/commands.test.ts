@@ -16,7 +16,7 @@ import { createFakeKernel, type FakeKernel } from '../framework/control/testing/
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'cli', 'bin', 'run.js');
 // Wide columns: oclif wraps error lines at 80 columns when stderr is not a terminal.
-const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', HMDRV_SOCKET: '', OCLIF_COLUMNS: '500' };
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', HMDRV_SOCKET: '', OCLIF_COLUMNS: '500' };
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -153,7 +153,9 @@ describe('hmdrv attach commands', () => {
 describe('hmdrv run', () => {
   it('boots, serves devices --json, and exits 0 on stop', async (t) => {
     const runSock = join(dir, 'run.sock');
-    const child = spawn(process.execPath, [bin, 'run', '--socket', runSock], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The default platform: hmecho, a UFS disk (backing files in a private state dir), two NICs
+    // on one wire and a display.
+    const child = spawn(process.execPath, [bin, 'run', '--socket', runSock], { env: { ...env, HMDRV_STATE_DIR: join(dir, 'state') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -174,8 +176,10 @@ describe('hmdrv run', () => {
       assert.ok(stdout.includes(`control socket ${runSock}`));
       const devices = await hmdrv('devices', '--json', '--socket', runSock);
       assert.equal(devices.code, 0, devices.stderr);
-      const parsed = JSON.parse(devices.stdout) as { devices: unknown[]; drivers: unknown[]; containers: unknown[] };
-      assert.ok(Array.isArray(parsed.devices) && parsed.devices.length > 0);
+      const parsed = JSON.parse(devices.stdout) as { devices: { name: string; state: string; nodes: string[] }[]; drivers: unknown[]; containers: unknown[] };
+      assert.deepEqual(parsed.devices.map((d) => `${d.name} ${d.state}`), ['echo0 bound', 'ufs0 bound', 'nic0 bound', 'nic1 bound', 'display0 bound']);
+      assert.deepEqual(parsed.devices.flatMap((d) => d.nodes).sort(),
+        ['/dev/dri/card0', '/dev/fb0', '/dev/hmecho', '/dev/sda', '/dev/sdb', '/sys/class/net/eth0', '/sys/class/net/eth1']);
       // The sample driver round trip, through the real kernel and a real container.
       assert.equal((await hmdrv('write', '/dev/hmecho', 'through the stack', '--socket', runSock)).code, 0);
       const cat = await hmdrv('cat', '/dev/hmecho', '--socket', runSock);

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../devices/native/index.js';
 import { after, before, describe, it } from 'node:test';
 import { bootPlatform } from '../containers/boot.js';
 import { ControlServer } from '../framework/control/server.js';
@@ -178,7 +179,7 @@ describe('hmdrv io: job session', () => {
 
 describe('io against the real platform (/dev/hmecho, a stream device)', () => {
   it('loads the FIFO with verify, copies through it byte-exact, and refuses random I/O', async () => {
-    const k = await bootPlatform({ watchdogMs: 2000 });
+    const k = await bootPlatform({ platform: join(packageRoot(), 'samples', 'platforms', 'echo.platform.json'), watchdogMs: 2000 });
     try {
       const r = await runLoad({ vfs: k.vfs, path: '/dev/hmecho', rw: 'readwrite', bs: 256, ioCount: 300, verify: true });
       assert.equal(r.stream, true);

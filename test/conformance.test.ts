@@ -10,6 +10,10 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootPlatform } from '../containers/boot.js';
+import { packageRoot } from '../devices/native/index.js';
+
+/** hmecho alone (the default platform also boots UFS, NICs and a display). */
+const ECHO = join(packageRoot(), 'samples', 'platforms', 'echo.platform.json');
 import type { BootedKernel } from '../framework/boot.js';
 import { O, POLL } from '../framework/vfs/types.js';
 import { ioctlNumber } from '../framework/platform/ioctl.js';
@@ -40,7 +44,7 @@ async function until<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 50
 for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
   describe(`hmecho in ${ic}`, () => {
     let k: BootedKernel;
-    before(async () => { k = await bootPlatform({ isolation: ic, watchdogMs: 600 }); });
+    before(async () => { k = await bootPlatform({ platform: ECHO, isolation: ic, watchdogMs: 600 }); });
     after(async () => { await k.shutdown(); });
 
     it('binds echo0 in the requested class and creates /dev and /sys entries', async () => {
@@ -200,7 +204,7 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as IsolationClass[]) {
 
 describe('supervision of real failures', () => {
   it('kill -9 of an IC2 container during I/O: caller gets EIO, node serves again', async () => {
-    const k = await bootPlatform({ isolation: 'ic2', watchdogMs: 2000 });
+    const k = await bootPlatform({ platform: ECHO, isolation: 'ic2', watchdogMs: 2000 });
     try {
       const pid = k.containers()[0]!.pid!;
       const fh = await k.vfs.open('/dev/hmecho', O.RDONLY);

@@ -9,6 +9,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootPlatform } from '../containers/boot.js';
+import { packageRoot } from '../devices/native/index.js';
+
+const ECHO = join(packageRoot(), 'samples', 'platforms', 'echo.platform.json');
 import { liveDisposableStores } from '../framework/lifecycle/disposable.js';
 
 function platform(devices: unknown[], isolation = 'ic1'): string {
@@ -57,7 +60,7 @@ describe('device manager', () => {
   });
 
   it('refuses to bind a bound device and unbinds cleanly', async () => {
-    const k = await bootPlatform({ isolation: 'ic0' });
+    const k = await bootPlatform({ platform: ECHO, isolation: 'ic0' });
     try {
       await assert.rejects(k.bind('echo0'), { code: 'EBUSY' });
       await k.unbind('echo0');

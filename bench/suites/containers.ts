@@ -88,9 +88,9 @@ export function withTimeout<T>(p: Promise<T>, what: string, ms = LIFECYCLE_TIMEO
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** Boots the default platform with every binding in `isolation`, quietly. */
+/** Boots the hmecho platform with every binding in `isolation`, quietly. */
 export function bootClass(isolation: IsolationClass): Promise<BootedKernel> {
-  return withTimeout(bootPlatform({ isolation }), `booting an ${isolation} kernel`);
+  return withTimeout(bootPlatform({ platform: join(packageRoot(), 'samples', 'platforms', 'echo.platform.json'), isolation }), `booting an ${isolation} kernel`);
 }
 
 /** Shuts down every kernel, all of them even if some fail; rethrows the first failure. */

@@ -161,5 +161,12 @@ describe('hmdrv net / ping against the net platform', () => {
     await hmdrv('net', 'addr', 'eth0', '10.0.0.1/24');
     const mtu = await hmdrv('net', 'link', 'eth0', '--mtu', '9000');
     assert.match(mtu.stderr, /EINVAL.*MTU must be 46\.\.1500/);
+    // Pulling the cable is the machine's business, not an ifdown: the interface stays up.
+    assert.equal((await hmdrv('net', 'link', 'eth0', '--cable', 'unplug')).code, 0);
+    for (let i = 0; i < 400 && (await k.net!.status('eth0')).carrier; i++) await new Promise((r) => setTimeout(r, 5));
+    const pulled = await k.net!.status('eth0');
+    assert.deepEqual([pulled.up, pulled.carrier], [true, false]);
+    assert.equal((await hmdrv('net', 'link', 'eth0', '--cable', 'plug')).code, 0);
+    await k.net!.waitFor('eth0');
   });
 });

@@ -100,6 +100,11 @@ export interface IKernel {
   scanout?(path: string): Promise<{ width: number; height: number; rgba: Uint8Array } | string>;
   /** The network stack (interfaces, packet sockets, ping); see framework/net. */
   readonly net?: NetStack;
+  /**
+   * Plugs (true) or unplugs a NIC device's cable in the machine, as a person would: the link goes
+   * down at both ends of its wire and the drivers see a link-change interrupt.
+   */
+  setCable?(device: string, plugged: boolean): Promise<void>;
   /** Unbinds everything, stops containers, closes fds. */
   shutdown(): Promise<void>;
 }

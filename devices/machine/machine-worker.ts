@@ -126,6 +126,8 @@ for (const [index, cfg] of boot.config.devices.entries()) {
 // ---- networks: NICs whose platform entry says "wire": "<name>" share that segment -----------
 
 const segments = new Map<string, E1000[]>();
+/** Per NIC device index: plugs or unplugs its cable (CABLE). */
+const cables = new Map<number, (up: boolean) => void>();
 for (const [index, cfg] of boot.config.devices.entries()) {
   const wire = cfg.params.wire;
   if (cfg.model === 'e1000' && typeof wire === 'string' && models[index]) {
@@ -133,13 +135,16 @@ for (const [index, cfg] of boot.config.devices.entries()) {
   }
 }
 for (const [name, nics] of segments) {
+  const indexOf = (n: E1000) => models.indexOf(n);
   if (nics.length === 2) {
     const w = new Wire({ scheduler, name });
     nics[0]!.attach(w.a);
     nics[1]!.attach(w.b);
+    // One cable: pulling it at either end takes both ends' link down.
+    for (const n of nics) cables.set(indexOf(n), (up) => w.setConnected(up));
   } else if (nics.length > 2) {
     const sw = new Switch({ scheduler, name, ports: nics.length });
-    nics.forEach((n, i) => n.attach(sw.port(i)));
+    nics.forEach((n, i) => { n.attach(sw.port(i)); cables.set(indexOf(n), (up) => sw.setLink(i, up)); });
   }
   log(6, `network ${name}: ${nics.length === 1 ? 'one NIC, no peer' : nics.length === 2 ? 'point-to-point wire' : `switch with ${nics.length} ports`}`);
 }
@@ -229,6 +234,12 @@ function controlRequest(m: Message): Reply {
       if (!model) return reply(-19);
       if (typeof model.currentMode !== 'function') return reply(-95);
       return reply(0, new TextEncoder().encode(JSON.stringify(model.currentMode())));
+    }
+    case MOp.CABLE: {
+      const plug = cables.get(m.a0);
+      if (!plug) return reply(models[m.a0] ? -95 : -19); // EOPNOTSUPP: not on a wire
+      plug(m.a1 !== 0);
+      return reply(0);
     }
     case MOp.STATS:
       // Port faults (accesses outside every window granted to a port) belong to the port's

@@ -181,6 +181,13 @@ export class Machine {
     return toRgba(new Uint8Array(vram.buffer), mode);
   }
 
+  /** Plugs (true) or unplugs a NIC's cable: the link changes as on real hardware (LSC interrupt). */
+  async setCable(device: string, plugged: boolean): Promise<number> {
+    const i = this.deviceIndex(device);
+    if (i < 0) return -19;
+    return (await this.control.request(MOp.CABLE, i, plugged ? 1 : 0)).status;
+  }
+
   /** Fault counters: DMA (IOMMU) faults per device, MMIO faults per container port. */
   async stats(): Promise<MachineStats> {
     const r = await this.control.request(MOp.STATS);

@@ -22,6 +22,8 @@
  *   IRQ_LEVEL     notify (machine -> kernel) a0 = line, a3 = level
  *   LOG           notify (machine -> kernel) a0 = level, payload = text
  *   STATS         request -> payload = json per device
+ *   CABLE         request a0 = device index, a1 = 1 plug / 0 unplug: a NIC's cable (a wire
+ *                 goes down at both ends, a switch port alone) -> 0, -ENODEV, -EOPNOTSUPP
  *   SCANOUT       request a0 = device index -> payload = json: what a display model scans out now
  *                 (its currentMode(): a mode object, or a string saying why nothing is shown);
  *                 -ENODEV without a model, -EOPNOTSUPP for a model that is not a display
@@ -30,7 +32,7 @@ import type { ModelModule } from './models.js';
 export const MOp = {
   MMIO_WRITE: 1, MMIO_READ: 2, MMIO_SYNC: 3,
   GRANT_WINDOW: 10, REVOKE_WINDOW: 11, GRANT_DMA: 12, REVOKE_DMA: 13, OPEN_PORT: 14, CLOSE_PORT: 15,
-  RESET_DEVICE: 16, STATS: 17, SCANOUT: 18,
+  RESET_DEVICE: 16, STATS: 17, SCANOUT: 18, CABLE: 19,
   IRQ_LEVEL: 30, LOG: 31,
 } as const;
 

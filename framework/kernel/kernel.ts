@@ -60,6 +60,12 @@ export class Kernel implements IKernel {
     }
   }
 
+  async setCable(device: string, plugged: boolean): Promise<void> {
+    if (!this.machine?.hasModel(device)) throw new SystemError('ENODEV', 'cable', device, 'not a device with a hardware model');
+    const r = await this.machine.setCable(device, plugged);
+    if (r < 0) throw SystemError.fromErrno(r, 'cable', device, `${device} has no cable (not a NIC on a wire)`);
+  }
+
   async shutdown(): Promise<void> {
     if (this.down) return;
     this.down = true;

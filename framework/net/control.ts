@@ -37,7 +37,8 @@ export interface NetCaptureParams {
 export interface NetControlMethods {
   net: { params: { iface?: string }; result: InterfaceStatus[] };
   netAddr: { params: { iface: string; address: string | null }; result: InterfaceStatus };
-  netLink: { params: { iface: string; up?: boolean; mtu?: number }; result: InterfaceStatus };
+  /** `cable`: plug (true) or unplug the NIC's cable in the machine (not an ifup/ifdown). */
+  netLink: { params: { iface: string; up?: boolean; mtu?: number; cable?: boolean }; result: InterfaceStatus };
   netSend: { params: NetSendParams; result: { iface: string; sent: number; bytes: number } };
   netCapture: { params: NetCaptureParams; result: CaptureResult };
   ping: { params: PingProbeOptions; result: PingProbeResult };
@@ -76,7 +77,12 @@ export function createNetMethods(kernel: IKernel): Record<(typeof NET_METHOD_NAM
       const iface = str(p, 'iface');
       const up = optBool(p, 'up');
       const mtu = optInt(p, 'mtu', 1);
+      const cable = optBool(p, 'cable');
       s.get(iface);
+      if (cable !== undefined) {
+        if (!kernel.setCable) throw new HmError('ENODEV', 'this kernel has no machine to pull cables in');
+        await kernel.setCable((await s.status(iface)).device, cable);
+      }
       if (mtu !== undefined) await s.setMtu(iface, mtu);
       if (up !== undefined) await s.setLink(iface, up);
       return s.status(iface);

@@ -170,6 +170,23 @@ for (const ic of ['ic0', 'ic1', 'ic2'] as const) {
       }
     });
 
+    it('drops carrier at both ends when the cable is pulled, and recovers when it is plugged back', async () => {
+      const carrierOf = async (n: string) => sysfs(k, `/sys/class/net/${n}/carrier`);
+      await k.setCable!('nic0', false);
+      for (const n of ['eth0', 'eth1']) {
+        for (let i = 0; i < 400 && (await carrierOf(n)) !== '0'; i++) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(await carrierOf(n), '0', `${n} carrier after the unplug (link-change interrupt)`);
+      }
+      const lost = await net.ping({ dst: '10.0.0.2', seq: 40, timeoutMs: 300 });
+      assert.notEqual(lost.status, 'reply');
+      await k.setCable!('nic0', true);
+      await net.waitFor('eth0', { timeoutMs: 5_000 });
+      await net.waitFor('eth1', { timeoutMs: 5_000 });
+      const back = await net.ping({ dst: '10.0.0.2', seq: 41, timeoutMs: 3000 });
+      assert.equal(back.status, 'reply', JSON.stringify(back));
+      await assert.rejects(k.setCable!('nope', false), { code: 'ENODEV' });
+    });
+
     it('captures both directions into a pcap file', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'hmdrv-e1000-'));
       const file = join(dir, 'eth0.pcap');

@@ -19,11 +19,13 @@
  * - Waiters are served strictly in FIFO order and the lock is handed over on unlock (no
  *   barging, no optimistic spinning): a `mutex_trylock` between the unlock and the waiter's
  *   resumption fails, as the lock already belongs to the waiter.
- * - **There are no tasks, so a mutex has no owner task**: it records that it is held (and with
+ * - **There are no threads, so a mutex's owner is a kapi "task"** (a driver entry: a file
+ *   operation, probe, a work item, a threaded IRQ). It records that it is held (and with
  *   `kapiDebug.lockSites`, where it was taken). Unlocking a mutex that is not locked is reported
- *   ("BUG: bad unlock balance"); unlocking from another "task" than the locker, or locking a
- *   mutex twice from the same async chain, cannot be told apart from ordinary contention — the
- *   second lock waits forever, as it would deadlock on Linux.
+ *   ("BUG: bad unlock balance"). Without the debug mode, locking a mutex twice from the same
+ *   async chain looks like ordinary contention: the second lock waits forever, as it would
+ *   deadlock on Linux. With the debug mode, lockdep tracks the owning task and reports
+ *   "possible recursive locking" before the second lock waits.
  * - Sleeping locks in atomic context (spinlock held, IRQ handler, timer callback, IRQs
  *   disabled) report "BUG: sleeping function called from invalid context" with the driver's
  *   call site, then proceed; `mutex_trylock`/`mutex_unlock` in interrupt context are reported

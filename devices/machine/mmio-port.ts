@@ -12,6 +12,8 @@ import { MOp } from './protocol.js';
 
 export class MmioPort {
   private readonly ep: Endpoint;
+  /** Writes posted since the last answered read or sync: a sync has something to wait for. */
+  private posted = false;
 
   constructor(mem: { buffer: SharedArrayBuffer; capacity: number; signal: SignalKind }, budget: SpinBudget, name = 'mmio') {
     this.ep = new Endpoint({
@@ -23,11 +25,15 @@ export class MmioPort {
   /** Reads `size` (1, 2 or 4) bytes at bus address `addr`; all ones if the machine does not answer. */
   read(addr: number, size: 1 | 2 | 4 = 4): number {
     const r = this.ep.requestSync(MOp.MMIO_READ, 0, addr, 0, size, null, 1_000);
+    // The answer comes after every earlier write took effect (and their IRQ level changes were
+    // reported): as good as a sync.
+    if (r.status >= 0) this.posted = false;
     return r.status < 0 ? (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1) : r.a1 >>> 0;
   }
 
   /** Posted; stalls only while the port's queue is full. False if the machine stopped answering. */
   write(addr: number, value: number, size: 1 | 2 | 4 = 4): boolean {
+    this.posted = true;
     return this.ep.post(MOp.MMIO_WRITE, 0, addr, value >>> 0, size);
   }
 
@@ -36,7 +42,8 @@ export class MmioPort {
    * level is reported to the kernel (used before EOI, so a handler's W1C is seen first).
    */
   sync(): void {
-    this.ep.requestSync(MOp.MMIO_SYNC, 0, 0, 0, 0, null, 1_000);
+    if (!this.posted) return; // nothing since the last read, which already was a barrier
+    if (this.ep.requestSync(MOp.MMIO_SYNC, 0, 0, 0, 0, null, 1_000).status >= 0) this.posted = false;
   }
 
   get stats(): Endpoint['stats'] { return this.ep.stats; }

@@ -78,6 +78,9 @@ type SlotState = 'idle' | 'ready' | 'running' | 'aborted';
  * Slots that complete at the same instant, run by one scheduler event (with zero timing: every
  * slot one doorbell write rang). A slot leaves `mask` when it runs or is cancelled.
  */
+/** Data a completion batch moves before it lets the machine serve register accesses (bytes). */
+const BATCH_YIELD_BYTES = 64 << 10;
+
 interface Batch {
   mask: number;
   cancel: Cancel | undefined;
@@ -427,13 +430,25 @@ export class UfsHostController extends DeviceModel {
     batches.length = dues.length = 0;
   }
 
-  /** Runs the slots still in `b`, lowest first; one may be cancelled by an earlier one's completion. */
+  /**
+   * Runs the slots still in `b`, lowest first; one may be cancelled by an earlier one's completion.
+   * After about BATCH_YIELD_BYTES of data the rest continues in a bottom half: the machine then
+   * answers register accesses in between (silicon answers a read of IS while its DMA engine is
+   * busy), instead of making a driver's readl wait for the whole batch's data movement.
+   */
   private runBatch(b: Batch): void {
     b.cancel = undefined;
+    let bytes = 0;
     for (let i = 0; i < 32 && b.mask !== 0; i++) {
       const bit = (1 << i) >>> 0;
       if ((b.mask & bit) === 0) continue;
+      if (bytes >= BATCH_YIELD_BYTES) {
+        b.cancel = this.timers.defer(() => this.runBatch(b));
+        return;
+      }
       b.mask = (b.mask & ~bit) >>> 0;
+      const req = this.slots[i]!.cmd.request;
+      bytes += ((req[UPIU.EDTL]! << 24) | (req[UPIU.EDTL + 1]! << 16) | (req[UPIU.EDTL + 2]! << 8) | req[UPIU.EDTL + 3]!) >>> 0;
       this.slots[i]!.batch = undefined;
       this.executeTransfer(i);
     }

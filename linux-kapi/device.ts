@@ -1,11 +1,14 @@
 /**
  * @module linux/device.h + linux/platform_device.h
  * struct device / platform_device, drvdata, dev_* logging, devres (devm_*), and properties
- * from the platform file (of_property_read_*).
+ * from the platform file (of_property_read_*, and Linux's fwnode-agnostic device_property_*
+ * names for them), of_device_is_compatible / of_match_device against the device's compatible
+ * list. devm_kmalloc & co. are garbage-collected like kmalloc (mm.ts): nothing to free at unbind.
  */
 import type { DeviceHandle, DriverEnv, LogLevel } from '../framework/driver-port.js';
 import { EINVAL, ENXIO } from './errno.js';
 import { __once, __ratelimit } from './kernel.js';
+import { GFP_KERNEL, kcalloc, kmalloc, kmemdup, kzalloc, kstrdup } from './mm.js';
 
 type Action = () => void | Promise<void>;
 
@@ -13,9 +16,14 @@ export class Device {
   /** devres: undo actions, run in reverse order on unbind or failed probe. */
   readonly devres: Action[] = [];
   driver_data: unknown = undefined;
+  /** dev->driver->of_match_table: set by module_platform_driver before probe (of_device_get_match_data). */
+  driver_match_table: readonly OfMatchEntry[] | undefined = undefined;
   constructor(readonly env: DriverEnv, readonly handle: DeviceHandle, readonly init_name: string) {}
   get binding(): number { return this.handle.binding; }
 }
+
+/** The shape of an of_device_id entry (module.ts's OfDeviceId). */
+export interface OfMatchEntry { compatible: string; data?: unknown }
 
 export interface Resource { start: number; end: number; name?: string; flags: number }
 export const IORESOURCE_MEM = 0x200, IORESOURCE_IRQ = 0x400;
@@ -99,9 +107,17 @@ export function devm_add_action_or_reset(dev: Device, action: Action): number {
 }
 
 /** devm_kzalloc: zeroed memory owned by the device (garbage-collected; tracked for symmetry). */
-export function devm_kzalloc(_dev: Device, size: number): Uint8Array {
-  return new Uint8Array(size);
+export function devm_kzalloc(_dev: Device, size: number, flags = GFP_KERNEL): Uint8Array {
+  return kzalloc(size, flags);
 }
+/** devm_kmalloc, devm_kcalloc, devm_kmalloc_array, devm_kmemdup, devm_kstrdup: as the k* forms (GC-managed). */
+export const devm_kmalloc = (_dev: Device, size: number, flags = GFP_KERNEL): Uint8Array => kmalloc(size, flags);
+export const devm_kcalloc = (_dev: Device, n: number, size: number, flags = GFP_KERNEL): Uint8Array => kcalloc(n, size, flags);
+export const devm_kmalloc_array = devm_kcalloc;
+export const devm_kmemdup = (_dev: Device, src: Uint8Array, len = src.length, flags = GFP_KERNEL): Uint8Array => kmemdup(src, len, flags);
+export const devm_kstrdup = (_dev: Device, s: string | null, flags = GFP_KERNEL): string | null => kstrdup(s, flags);
+/** devm_kfree: nothing to do (the memory is garbage-collected). */
+export const devm_kfree = (_dev: Device, _p: unknown): void => undefined;
 
 /** Releases a device's devres in reverse order (probe failure and unbind share this path). */
 export async function devres_release_all(dev: Device): Promise<void> {
@@ -143,4 +159,31 @@ export function of_property_read_string(dev: Device, name: string): [number, str
 
 export function of_property_read_bool(dev: Device, name: string): boolean {
   return name in dev.handle.spec.properties && dev.handle.spec.properties[name] !== false;
+}
+
+/** of_property_present(dev, name): the property exists (and is not `false`). */
+export const of_property_present = of_property_read_bool;
+
+/** device_property_*: Linux's firmware-agnostic names for the of_property_* readers. */
+export const device_property_read_u32 = of_property_read_u32;
+export const device_property_read_string = of_property_read_string;
+export const device_property_read_bool = of_property_read_bool;
+export const device_property_present = of_property_read_bool;
+
+/** of_device_is_compatible(dev, compat): `compat` is in the device's compatible list. */
+export function of_device_is_compatible(dev: Device, compat: string): boolean {
+  return dev.handle.spec.compatible.includes(compat);
+}
+
+/**
+ * of_match_device(matches, dev): the entry of an of_device_id table that matches the device, or
+ * null. The device's first compatible string that any entry names wins, as Linux's best match.
+ */
+export function of_match_device<T extends OfMatchEntry>(matches: readonly T[] | null | undefined, dev: Device): T | null {
+  if (!matches) return null;
+  for (const c of dev.handle.spec.compatible) {
+    const m = matches.find((e) => e.compatible === c);
+    if (m) return m;
+  }
+  return null;
 }

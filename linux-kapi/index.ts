@@ -14,6 +14,7 @@ export * from './miscdevice.js';
 export * from './module.js';
 export * from './mm.js';
 export * from './io.js';
+export * from './bits.js';
 export * from './memremap.js';
 export * from './fb.js';
 export * from './drm-device.js';

@@ -50,6 +50,21 @@ export function kmemdup(src: Uint8Array, len = src.length, flags = GFP_KERNEL): 
   return src.slice(0, len);
 }
 
+/**
+ * kstrdup(s, flags) / kstrndup(s, max, flags): a copy of the string. JS strings are immutable
+ * values, so the "copy" is the string itself (null stays null, as Linux's kstrdup(NULL)).
+ */
+export function kstrdup(s: string | null, flags = GFP_KERNEL): string | null {
+  gfp_might_sleep(flags, 'kstrdup');
+  return s;
+}
+export function kstrndup(s: string | null, max: number, flags = GFP_KERNEL): string | null {
+  gfp_might_sleep(flags, 'kstrndup');
+  return s === null ? null : s.slice(0, Math.max(0, max));
+}
+export const kstrdup_const = kstrdup;
+export const kfree_const = kfree;
+
 /** ksize(p): the usable size (exactly what was asked: there are no size classes). */
 export const ksize = (p: Uint8Array): number => p.length;
 

@@ -4,7 +4,7 @@
  * container loads. probe failures and unbind run the device's devres in reverse order.
  */
 import type { DeviceHandle, DriverModule } from '../framework/driver-port.js';
-import { PlatformDevice, devres_release_all, of_property_read_bool, __device_bound } from './device.js';
+import { Device, PlatformDevice, devres_release_all, of_match_device, of_property_read_bool, __device_bound } from './device.js';
 import { kapi_debug_enable } from './debug.js';
 import { lockdep_task } from './lockdep.js';
 import { kapi_unbind_check } from './unbind-check.js';
@@ -26,15 +26,18 @@ export function module_param<T>(name: string, fallback: T): T {
   return (name in params ? params[name] : fallback) as T;
 }
 
-/** The matched of_device_id entry's data (of_device_get_match_data). */
-export function of_device_get_match_data(drv: PlatformDriver, pdev: PlatformDevice): unknown {
-  const compat = pdev.dev.handle.spec.compatible;
-  for (const c of compat) {
-    const m = drv.driver.of_match_table?.find((e) => e.compatible === c);
-    if (m) return m.data;
-  }
-  return undefined;
+/**
+ * of_device_get_match_data(dev): the `data` of the bound driver's of_match_table entry that
+ * matches the device (undefined if none). The older form (drv, pdev) names the driver explicitly.
+ */
+export function of_device_get_match_data(dev: Device): unknown;
+export function of_device_get_match_data(drv: PlatformDriver, pdev: PlatformDevice): unknown;
+export function of_device_get_match_data(a: Device | PlatformDriver, pdev?: PlatformDevice): unknown {
+  if (a instanceof Device) return of_match_device(a.driver_match_table, a)?.data;
+  return pdev ? of_match_device(a.driver.of_match_table, pdev.dev)?.data : undefined;
 }
+/** device_get_match_data(dev): the firmware-agnostic name. */
+export const device_get_match_data = (dev: Device): unknown => of_device_get_match_data(dev);
 
 export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () => number | void; exit?: () => void } = {}): DriverModule {
   const bound = new Map<number, PlatformDevice>();
@@ -51,6 +54,7 @@ export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () =
     async probe(handle: DeviceHandle) {
       const e = enter();
       const pdev = new PlatformDevice(e, handle);
+      pdev.dev.driver_match_table = drv.driver.of_match_table;
       // The debug mode for this driver (debug.ts): the device property "kapi-debug".
       if (of_property_read_bool(pdev.dev, 'kapi-debug')) kapi_debug_enable(e);
       // Streaming DMA (dma_map_*) is synchronous: the device's bounce pool must exist before probe.

@@ -28,7 +28,8 @@ export class WaitQueueHead {
         resolve(true);
       };
       this.sleepers.add(check);
-      if (timeoutMs >= 0) timer = setTimeout(() => { this.sleepers.delete(check); resolve(cond()); }, timeoutMs);
+      // Beyond setTimeout's 2^31-1 ms limit (MAX_SCHEDULE_TIMEOUT) the wait has no timer, as in Linux.
+      if (timeoutMs >= 0 && timeoutMs <= 0x7fffffff) timer = setTimeout(() => { this.sleepers.delete(check); resolve(cond()); }, timeoutMs);
       check();
     });
   }
@@ -49,6 +50,30 @@ export async function wait_event_interruptible_timeout(wq: WaitQueueHead, cond: 
   might_sleep('wait_event_interruptible_timeout()');
   const end = performance.now() + timeoutMs;
   return (await wq.sleep(cond, timeoutMs)) ? Math.max(1, Math.ceil(end - performance.now())) : 0;
+}
+
+/** wait_event(wq, cond): resolves once `cond()` holds (uninterruptible; no signals here either way). */
+export async function wait_event(wq: WaitQueueHead, cond: () => boolean): Promise<void> {
+  might_sleep('wait_event()');
+  await wq.sleep(cond);
+}
+
+/**
+ * wait_event_timeout(wq, cond, timeout): as wait_event_interruptible_timeout (the timeout in
+ * jiffies, which are milliseconds with HZ = 1000): the jiffies left (at least 1) if `cond()`
+ * held in time, 0 on timeout.
+ */
+export async function wait_event_timeout(wq: WaitQueueHead, cond: () => boolean, timeout: number): Promise<number> {
+  might_sleep('wait_event_timeout()');
+  const end = performance.now() + timeout;
+  return (await wq.sleep(cond, timeout)) ? Math.max(1, Math.ceil(end - performance.now())) : 0;
+}
+
+/** wait_event_killable(wq, cond): 0 once `cond()` holds (no fatal signals here). */
+export async function wait_event_killable(wq: WaitQueueHead, cond: () => boolean): Promise<number> {
+  might_sleep('wait_event_killable()');
+  await wq.sleep(cond);
+  return 0;
 }
 
 export const wake_up = (wq: WaitQueueHead): void => wq.wake();

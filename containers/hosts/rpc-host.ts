@@ -199,8 +199,9 @@ export abstract class RpcHost implements IContainerHost {
       remove: async (binding) => (await ep.request(Op.REMOVE, binding)).status,
       open: async (node, file, flags, cred) => (await ep.request(Op.OPEN, node, file, 0, flags, jsonBytes(cred))).status,
       release: async (file) => (await ep.request(Op.RELEASE, file)).status,
-      read: async (file, length, pos) => {
-        const r = await ep.request(Op.READ, file, length, pos);
+      // The answer's bytes land in the caller's buffer straight from the ring (one copy).
+      read: async (file, length, pos, into) => {
+        const r = await ep.request(Op.READ, file, length, pos, 0, null, into);
         return { status: r.status, data: r.payload, pos: r.a1 };
       },
       write: async (file, data, pos) => {

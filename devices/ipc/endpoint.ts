@@ -76,6 +76,8 @@ interface Pending {
   resolve(r: Reply): void;
   op: number;
   started: number;
+  /** The caller's buffer for the answer's payload. */
+  into?: Uint8Array;
 }
 
 type Outgoing = [kind: number, op: number, id: number, a0: number, a1: number, a2: number, a3: number, payload: Uint8Array | null];
@@ -107,6 +109,9 @@ export class Endpoint {
   private sleeping = 0;
   private rearmPending = false;
   private readonly rxReady = (): boolean => !this.rx.isEmpty();
+  /** A response's payload goes straight into its request's `into` buffer, if it has one. */
+  private readonly sink = (kind: number, id: number): Uint8Array | null =>
+    (kind === KIND_RESPONSE ? this.pending.get(id)?.into ?? null : null);
   private readonly copy: boolean;
 
   constructor(private readonly opts: EndpointOptions) {
@@ -168,13 +173,16 @@ export class Endpoint {
     }
   }
 
-  /** Asynchronous request: spins briefly for the answer, then leaves it to the listener. */
-  request(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null): Promise<Reply> {
+  /**
+   * Asynchronous request: spins briefly for the answer, then leaves it to the listener.
+   * `into`: where the answer's payload goes, if it fits (the caller's buffer; saves a copy).
+   */
+  request(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, payload: Uint8Array | null = null, into?: Uint8Array): Promise<Reply> {
     if (this.closed) return Promise.resolve(reply(-ENOTCONN));
     const id = this.allocId();
     this.stats.calls++;
     return new Promise<Reply>((resolve) => {
-      this.pending.set(id, { resolve, op, started: performance.now() });
+      this.pending.set(id, { resolve, op, started: performance.now(), into });
       this.send(KIND_REQUEST, op, id, a0, a1, a2, a3, payload);
       this.spinFor(() => !this.pending.has(id));
     });
@@ -259,7 +267,7 @@ export class Endpoint {
   drain(): number {
     let n = 0;
     try {
-      while (this.rx.tryRead(this.msg)) {
+      while (this.rx.tryRead(this.msg, this.sink)) {
         n++;
         this.dispatch(this.msg);
         if (this.closed) break;

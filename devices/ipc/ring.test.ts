@@ -22,6 +22,21 @@ describe('Ring', () => {
     assert.equal(ring.isEmpty(), true);
   });
 
+  it('copies a payload into the buffer a sink supplies, or into a new array if it does not fit', () => {
+    const { ring } = mk();
+    const m = emptyMessage();
+    const into = new Uint8Array(8);
+    ring.tryWrite(2, 1, 5, 0, 0, 0, 0, Uint8Array.of(7, 8, 9));
+    assert.ok(ring.tryRead(m, (kind, id, plen) => (kind === 2 && id === 5 && plen === 3 ? into : null)));
+    assert.equal(m.payload!.buffer, into.buffer, 'a view of the supplied buffer');
+    assert.deepEqual([...m.payload!], [7, 8, 9]);
+    assert.deepEqual([...into.subarray(0, 4)], [7, 8, 9, 0]);
+    ring.tryWrite(2, 1, 6, 0, 0, 0, 0, new Uint8Array(9).fill(1));
+    assert.ok(ring.tryRead(m, () => into));
+    assert.notEqual(m.payload!.buffer, into.buffer, 'too small: a fresh array');
+    assert.equal(m.payload!.length, 9);
+  });
+
   it('wraps with PAD records across many laps without losing or reordering messages', () => {
     const { ring } = mk();
     const m = emptyMessage();

@@ -137,7 +137,11 @@ export class Ring {
   }
 
   /** Removes the next message into `out`; false when the ring is empty. */
-  tryRead(out: Message): boolean {
+  /**
+   * `sink`, if given, may supply the destination of the payload (a response's caller buffer,
+   * at least `plen` bytes): the payload is copied there instead of into a new array.
+   */
+  tryRead(out: Message, sink?: (kind: number, id: number, plen: number) => Uint8Array | null): boolean {
     let head = this.ctrl[HEAD]! | 0; // only we write head
     let pos = head & this.mask;
     if (Atomics.load(this.i32, pos >> 2) !== ((head + 1) | 0)) return false;
@@ -165,7 +169,17 @@ export class Ring {
     out.a3 = this.i32[w + 6]!;
     out.a1 = this.f64[(pos >> 3) + 4]!;
     out.a2 = this.f64[(pos >> 3) + 5]!;
-    out.payload = plen ? this.u8.slice(pos + MSG_HEADER, pos + MSG_HEADER + plen) : null;
+    if (plen === 0) {
+      out.payload = null;
+    } else {
+      const dst = sink ? sink(out.kind, out.id, plen) : null;
+      if (dst !== null && dst.length >= plen) {
+        dst.set(this.u8.subarray(pos + MSG_HEADER, pos + MSG_HEADER + plen));
+        out.payload = dst.length === plen ? dst : dst.subarray(0, plen);
+      } else {
+        out.payload = this.u8.slice(pos + MSG_HEADER, pos + MSG_HEADER + plen);
+      }
+    }
     Atomics.store(this.ctrl, HEAD, (head + len) | 0);
     return true;
   }

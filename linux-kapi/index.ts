@@ -8,6 +8,8 @@ export * from './ioctl.js';
 export * from './uaccess.js';
 export * from './kernel.js';
 export * from './device.js';
+export * from './clk.js';
+export * from './pm_runtime.js';
 export * from './fs.js';
 export * from './wait.js';
 export * from './miscdevice.js';

@@ -10,6 +10,7 @@ import { lockdep_task } from './lockdep.js';
 import { kapi_unbind_check } from './unbind-check.js';
 import { moduleParams, setDriverEnv, setModuleParams } from './kernel.js';
 import { dev_can_dma, swiotlb_init_dev } from './swiotlb.js';
+import { __pm_runtime_unbind, __set_dev_pm_ops, type DevPmOps } from './pm_runtime.js';
 import type { DriverEnv } from '../framework/driver-port.js';
 
 export interface OfDeviceId { compatible: string; data?: unknown }
@@ -17,7 +18,8 @@ export interface OfDeviceId { compatible: string; data?: unknown }
 export interface PlatformDriver {
   probe(pdev: PlatformDevice): number | Promise<number>;
   remove?(pdev: PlatformDevice): void | Promise<void>;
-  driver: { name: string; of_match_table?: readonly OfDeviceId[] };
+  /** `pm`: Linux's .driver.pm; its runtime callbacks serve pm_runtime.ts. */
+  driver: { name: string; of_match_table?: readonly OfDeviceId[]; pm?: DevPmOps | null };
 }
 
 /** Module parameters as given by the platform file / manifest defaults (module_param). */
@@ -55,6 +57,7 @@ export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () =
       const e = enter();
       const pdev = new PlatformDevice(e, handle);
       pdev.dev.driver_match_table = drv.driver.of_match_table;
+      __set_dev_pm_ops(pdev.dev, drv.driver.pm);
       // The debug mode for this driver (debug.ts): the device property "kapi-debug".
       if (of_property_read_bool(pdev.dev, 'kapi-debug')) kapi_debug_enable(e);
       // Streaming DMA (dma_map_*) is synchronous: the device's bounce pool must exist before probe.
@@ -63,6 +66,7 @@ export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () =
       const r = await lockdep_task(e, `probe ${pdev.name}`, () => drv.probe(pdev));
       if (r !== 0) {
         await devres_release_all(pdev.dev);
+        __pm_runtime_unbind(pdev.dev);
         __device_bound(pdev.dev, false);
         await kapi_unbind_check(pdev.dev, drv.driver.name, bound.size === 0, 'failed probe');
         return r;
@@ -77,6 +81,7 @@ export function module_platform_driver(drv: PlatformDriver, hooks: { init?: () =
       bound.delete(handle.binding);
       await lockdep_task(e, `remove ${pdev.name}`, async () => { await drv.remove?.(pdev); });
       await devres_release_all(pdev.dev);
+      __pm_runtime_unbind(pdev.dev);
       __device_bound(pdev.dev, false);
       await kapi_unbind_check(pdev.dev, drv.driver.name, bound.size === 0);
     },

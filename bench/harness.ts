@@ -359,6 +359,17 @@ function instrument(c: BenchCase, gc: (() => void) | undefined, warmupMs: number
 }
 
 /** Measures cases in order; returns one result per case (errors recorded, not thrown). */
+/** Runs a suite's cleanups in reverse order; a failing one is reported and the rest still run. */
+export async function runClosers(closers: (() => Promise<void> | void)[], say: (m: string) => void): Promise<void> {
+  for (const c of closers.reverse()) {
+    try {
+      await c();
+    } catch (err) {
+      say(`cleanup: ${(err as Error).message}`);
+    }
+  }
+}
+
 export async function measureCases(cases: readonly BenchCase[], options: Pick<HarnessOptions, 'quick' | 'quickMs' | 'colors' | 'print'>): Promise<BenchResult[]> {
   const gc = gcFunction();
   const cpu = new Map<string, CpuRecord>();

@@ -19,7 +19,6 @@
  */
 import { Device, dev_err, __bound_devices } from './device.js';
 import { EINVAL, ENXIO } from './errno.js';
-import type { DriverEnv } from '../framework/driver-port.js';
 import { currentDriverEnv, setDriverEnv } from './kernel.js';
 import { enter_irq, exit_irq, kapiIrqGate, might_sleep } from './preempt.js';
 import { debug_site } from './debug.js';
@@ -185,8 +184,7 @@ function disableLine(irq: number, l: IrqLine): void {
 }
 
 function maskAtController(l: IrqLine, irq: number, masked: boolean): void {
-  // Test doubles of DriverEnv may lack the upcall; the kapi's own gate still drops deliveries.
-  (l.dev.env as Partial<DriverEnv>).maskIrq?.(irq, masked);
+  l.dev.env.maskIrq(irq, masked);
 }
 
 /** disable_irq(irq): masks the line (nests); from the line's own handler it is reported (Linux deadlocks). */

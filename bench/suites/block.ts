@@ -24,7 +24,7 @@ import { packageRoot } from '../../devices/native/index.js';
 import type { IsolationClass } from '../../framework/platform/types.js';
 import type { IFileHandle } from '../../framework/vfs/api.js';
 import { O } from '../../framework/vfs/types.js';
-import { runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
+import { runClosers, runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
 import { BLOCK, machineUfs, UfsQueue, type Workload } from '../models/ufs.js';
 
 const LU_BYTES = 64 << 20;
@@ -206,13 +206,7 @@ const suite: Suite = {
       ];
       return await runSuite({ suite: 'block', options, cases, targets, extra });
     } finally {
-      for (const c of closers.reverse()) {
-        try {
-          await c();
-        } catch (err) {
-          say(`cleanup: ${(err as Error).message}`);
-        }
-      }
+      await runClosers(closers, say);
     }
   },
 };

@@ -23,7 +23,7 @@
 
 import { readFileSync } from 'node:fs';
 
-import { clockTicksPerSecond, runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
+import { clockTicksPerSecond, runClosers, runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
 import { displayInThread, displayThread, virtualFlipLoop, type DisplayStats } from '../models/display.js';
 import { memcpyLoop, memcpyRegions } from '../models/memcpy.js';
 import { idealFrameLoop, loadNicTesting, NicPair } from '../models/nic.js';
@@ -301,13 +301,7 @@ const suite: Suite = {
         }
         p.close();
       }
-      for (const c of closers.reverse()) {
-        try {
-          await c();
-        } catch (err) {
-          say(`cleanup: ${(err as Error).message}`);
-        }
-      }
+      await runClosers(closers, say);
     }
   },
 };

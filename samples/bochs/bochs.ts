@@ -85,6 +85,8 @@ interface Bochs {
   pipe: DrmSimpleDisplayPipe | null;
   drm_on: boolean;
   flip_event: DrmPendingVblankEvent | null;
+  /** FRAME_COUNT up to which a FLIP_DONE may have latched a half-written base (see bochs_hw_setbase). */
+  flip_stale_until: number | null;
 }
 
 const bochs_dispi_write = (b: Bochs, reg: number, val: number): void => writew(val, b.mmio, dispiOffset(reg));
@@ -109,12 +111,32 @@ function bochs_hw_setmode(b: Bochs, v: FbVarScreeninfo, enable_flags = 0): void 
   b.hw = { xres: v.xres, yres: v.yres, bpp: v.bits_per_pixel, xvirt: v.xres_virtual, yvirt: v.yres_virtual };
 }
 
-/** bochs_hw_setbase: a flip is three register writes, latched together at the next vblank. */
+/**
+ * bochs_hw_setbase: a flip is three register writes, latched together at the next vblank.
+ * The three are not atomic: a vblank that falls between them latches half a base and raises
+ * FLIP_DONE early. FRAME_COUNT read before and after (the read also waits for the writes) tells
+ * whether one may have; if so the flip is re-armed (the shadow is complete now, so the next
+ * latch is whole) and FLIP_DONEs up to that frame are not taken as this flip's completion.
+ */
 function bochs_hw_setbase(b: Bochs, x: number, y: number, stride: number, bpp: number): void {
   const offset = y * stride + x * (bpp / 8);
+  const before = readl(b.mmio, A.FRAME_COUNT);
   bochs_dispi_write(b, DISPI_INDEX.VIRT_WIDTH, stride * 8 / bpp);
   bochs_dispi_write(b, DISPI_INDEX.X_OFFSET, (offset % stride) * 8 / bpp);
   bochs_dispi_write(b, DISPI_INDEX.Y_OFFSET, Math.floor(offset / stride));
+  const after = readl(b.mmio, A.FRAME_COUNT);
+  if (after !== before) {
+    bochs_dispi_write(b, DISPI_INDEX.Y_OFFSET, Math.floor(offset / stride));
+    b.flip_stale_until = after;
+  }
+}
+
+/** A FLIP_DONE seen now completes the last base written (false: it latched a half-written one). */
+function bochs_flip_is_whole(b: Bochs): boolean {
+  if (b.flip_stale_until === null) return true;
+  if (((readl(b.mmio, A.FRAME_COUNT) - b.flip_stale_until) | 0) <= 0) return false;
+  b.flip_stale_until = null;
+  return true;
 }
 
 /** bochs_hw_setformat: little-endian XRGB in VRAM (QEXT byte order), when the device has QEXT. */
@@ -158,11 +180,12 @@ function bochs_irq(_irq: number, devId: unknown): number {
   if (!mis) return IRQ_NONE;
   writel(mis, b.mmio, A.ICR);
   if (mis & IRQ_VBLANK) b.vblanks++;
-  if (mis & IRQ_FLIP) b.flips++;
+  const flip = (mis & IRQ_FLIP) !== 0 && bochs_flip_is_whole(b);
+  if (flip) b.flips++;
   if (b.pipe && b.drm_on) {
     const crtc = b.pipe.crtc;
     if (mis & IRQ_VBLANK) drm_crtc_handle_vblank(crtc);
-    if (mis & IRQ_FLIP) bochs_drm_flip_done(b);
+    if (flip) bochs_drm_flip_done(b);
   }
   wake_up(b.wq);
   return IRQ_HANDLED;
@@ -429,7 +452,7 @@ async function bochs_probe(pdev: PlatformDevice): Promise<number> {
   const b: Bochs = {
     dev, mmio, fb_map, fb_base: vram.start, fb_size: size, hw: null, blanked: false,
     imsc: 0, users: new Map(), vblanks: 0, flips: 0, wq: init_waitqueue_head(),
-    info: null, fb_limit: size, pipe: null, drm_on: false, flip_event: null,
+    info: null, fb_limit: size, pipe: null, drm_on: false, flip_event: null, flip_stale_until: null,
   };
   dev_info(dev, `Found bochs VGA, ID 0x${id.toString(16)}, ${size >> 20} MiB VRAM at 0x${vram.start.toString(16)}`);
   bochs_hw_setformat(b);

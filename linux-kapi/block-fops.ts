@@ -61,14 +61,27 @@ const ioErr = (f: DriverFile, st: blk_status_t): number => (f.flags & O_DIRECT ?
 
 function readBlocks(disk: Gendisk, pos: number, buf: Uint8Array): Promise<blk_status_t> {
   return new Promise((resolve) => {
-    const bio = new Bio(REQ_OP_READ, pos / SECTOR_SIZE, [{ bv_page: buf, bv_offset: 0, bv_len: buf.length }]);
+    const bio = new Bio(REQ_OP_READ, pos / SECTOR_SIZE, [{ bv_page: buf, bv_offset: 0, bv_len: buf.length }], buf.length);
     bio.bi_end_io = (b) => resolve(b.bi_status);
     blk_mq_submit_bio(disk.queue, bio);
   });
 }
 
+/** The aligned read of blkdev_read, with one promise per call (it is the hot path). */
+function readAligned(disk: Gendisk, f: DriverFile, pos: number, buf: Uint8Array, ppos: { value: number }): Promise<Uint8Array | number> {
+  return new Promise((resolve) => {
+    const bio = new Bio(REQ_OP_READ, pos / SECTOR_SIZE, [{ bv_page: buf, bv_offset: 0, bv_len: buf.length }], buf.length);
+    bio.bi_end_io = (b) => {
+      if (b.bi_status !== BLK_STS_OK) { resolve(ioErr(f, b.bi_status)); return; }
+      ppos.value = pos + buf.length;
+      resolve(buf);
+    };
+    blk_mq_submit_bio(disk.queue, bio);
+  });
+}
+
 function writeBlocks(disk: Gendisk, pos: number, data: Uint8Array, opf: number): Promise<blk_status_t> {
-  const bio = new Bio(opf, pos / SECTOR_SIZE, [{ bv_page: data, bv_offset: 0, bv_len: data.length }]);
+  const bio = new Bio(opf, pos / SECTOR_SIZE, [{ bv_page: data, bv_offset: 0, bv_len: data.length }], data.length);
   return submit_bio_wait(disk.queue, bio);
 }
 
@@ -83,12 +96,8 @@ function blkdev_read(disk: Gendisk, f: DriverFile, length: number, ppos: { value
     // Not zeroed: the driver fills every byte of a successful read (as a page cache page is
     // filled), and a failed read returns no data. In IC0 the bio's page is the caller's buffer
     // (as O_DIRECT reads into user pages): no allocation, and the DMA unmap copy lands there.
-    const buf = into && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafe(len);
-    return readBlocks(disk, pos, buf).then((st) => {
-      if (st !== BLK_STS_OK) return ioErr(f, st);
-      ppos.value = pos + len;
-      return buf;
-    });
+    const buf = into && into.length >= len ? (into.length === len ? into : into.subarray(0, len)) : Buffer.allocUnsafe(len);
+    return readAligned(disk, f, pos, buf, ppos);
   }
   if (f.flags & O_DIRECT) return -EINVAL;
   const start = pos - (pos % lbs);

@@ -38,7 +38,7 @@
 import { Device, dev_warn } from './device.js';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_MAPPING_ERROR, DMA_NONE, DMA_TO_DEVICE } from './dma.js';
 import { EINVAL, ENOMEM } from './errno.js';
-import { for_each_sg, sg_virt, type SgList, type SgTable } from './scatterlist.js';
+import { for_each_sg, sg_first, sg_next, sg_virt, type SgList, type SgTable } from './scatterlist.js';
 import { coherent_lookup, dmaState, IO_TLB_SHIFT, IO_TLB_SIZE, type DmaDeviceState, type DmaMapping, type IoTlbPool } from './swiotlb.js';
 import { dmaDebug } from './dma-debug.js';
 
@@ -112,12 +112,12 @@ function unmapBytes(dev: Device, addr: number, size: number, dir: number, attrs:
   const list = s.maps.get(addr);
   if (!list || list.length === 0) { dmaDebug.unmapUnknown(dev, addr, size, fn); return; }
   // Prefer the mapping that matches exactly (repeated zero-copy maps share an address).
-  let i = list.findIndex((m) => m.size === size && m.dir === dir);
-  if (i < 0) i = list.length - 1;
+  let i = list.length - 1;
+  for (let j = 0; j < list.length; j++) if (list[j]!.size === size && list[j]!.dir === dir) { i = j; break; }
   const m = list[i]!;
   dmaDebug.unmapCheck(dev, m, size, dir, sg, fn);
-  list.splice(i, 1);
-  if (list.length === 0) s.maps.delete(addr);
+  if (list.length === 1) s.maps.delete(addr);
+  else list.splice(i, 1);
   if (m.slot >= 0 && s.pool) {
     if (copiesOut(m.dir) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
       const off = m.slot << IO_TLB_SHIFT;
@@ -241,20 +241,24 @@ export function dma_map_sg(dev: Device, sgl: SgList, nents: number, dir: number)
 }
 
 export function dma_map_sg_attrs(dev: Device, sgl: SgList, nents: number, dir: number, attrs: number): number {
-  const done: { addr: number; len: number }[] = [];
-  for (const sg of for_each_sg(sgl, nents)) {
+  // Plain loops over the chain (no iterator objects): this runs for every block request.
+  let n = 0;
+  for (let sg = sg_first(sgl); sg !== null && n < nents; sg = sg_next(sg), n++) {
     const bytes = sg_virt(sg);
     const addr = bytes.length === sg.length ? mapBytes(dev, bytes, sg.length, dir, attrs, true) : DMA_MAPPING_ERROR;
     if (addr === DMA_MAPPING_ERROR) {
       if (bytes.length !== sg.length) dmaDebug.badMap(dev, sg.length, bytes.length, dir);
-      for (const d of done) unmapBytes(dev, d.addr, d.len, dir, DMA_ATTR_SKIP_CPU_SYNC, true, 'dma_map_sg');
+      let undo = sg_first(sgl);
+      for (let i = 0; i < n && undo !== null; i++, undo = sg_next(undo)) {
+        unmapBytes(dev, undo.dma_address, undo.dma_length, dir, DMA_ATTR_SKIP_CPU_SYNC, true, 'dma_map_sg');
+        undo.dma_length = 0;
+      }
       return 0;
     }
     sg.dma_address = addr;
     sg.dma_length = sg.length;
-    done.push({ addr, len: sg.length });
   }
-  return done.length;
+  return n;
 }
 
 /** dma_unmap_sg(dev, sgl, nents, dir): `nents` is the count passed to dma_map_sg (not its result). */
@@ -263,9 +267,9 @@ export function dma_unmap_sg(dev: Device, sgl: SgList, nents: number, dir: numbe
 }
 
 export function dma_unmap_sg_attrs(dev: Device, sgl: SgList, nents: number, dir: number, attrs: number): void {
-  for (const sg of for_each_sg(sgl, nents)) {
-    if (sg.dma_length === 0) continue;
-    unmapBytes(dev, sg.dma_address, sg.dma_length, dir, attrs, true, 'dma_unmap_sg');
+  let i = 0;
+  for (let sg = sg_first(sgl); sg !== null && i < nents; sg = sg_next(sg), i++) {
+    if (sg.dma_length !== 0) unmapBytes(dev, sg.dma_address, sg.dma_length, dir, attrs, true, 'dma_unmap_sg');
   }
 }
 

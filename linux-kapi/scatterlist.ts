@@ -89,7 +89,9 @@ export const sg_page = (sg: Scatterlist): Uint8Array | null => sg.page;
 
 /** sg_virt(sg): the entry's bytes (`page.subarray(offset, offset + length)`). */
 export function sg_virt(sg: Scatterlist): Uint8Array {
-  return sg.page ? sg.page.subarray(sg.offset, sg.offset + sg.length) : new Uint8Array(0);
+  const page = sg.page;
+  if (!page) return new Uint8Array(0);
+  return sg.offset === 0 && sg.length === page.length ? page : page.subarray(sg.offset, sg.offset + sg.length);
 }
 
 export const sg_is_last = (sg: Scatterlist): boolean => sg._end;

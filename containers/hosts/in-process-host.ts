@@ -15,6 +15,9 @@ import { DriverRuntime, type KernelLink } from '../runtime/driver-runtime.js';
 import { MmioPort } from '../../devices/machine/mmio-port.js';
 import type { SpinBudget } from '../../devices/ipc/spin.js';
 
+/** What a read gives when the container is gone (or its runtime threw). */
+const DEAD_READ = Object.freeze({ status: -5, data: null, pos: 0 });
+
 export class InProcessHost implements IContainerHost {
   readonly isolation = 'ic0' as const;
   readonly ops: ContainerOps;
@@ -83,6 +86,11 @@ export class InProcessHost implements IContainerHost {
     let r: T | Promise<T>;
     try { r = fn(); } catch { return Promise.resolve(dead); }
     if (!(r instanceof Promise)) return Promise.resolve(r);
+    return this.track(r, dead);
+  }
+
+  /** Completes with `dead` if the container dies before `r` settles (see call). */
+  private track<T>(r: Promise<T>, dead: T): Promise<T> {
     const id = this.nextPending++;
     return new Promise<T>((resolve) => {
       this.pending.set(id, { reject: () => resolve(dead), started: performance.now() });
@@ -99,7 +107,14 @@ export class InProcessHost implements IContainerHost {
       open: (node, file, flags, cred) => this.call(() => rt.open(node, file, flags, cred), EIO),
       release: (file) => this.call(() => rt.release(file), EIO),
       // Same heap as the kernel: the driver may read straight into the caller's buffer.
-      read: (file, len, pos, into) => this.call(() => rt.read(file, len, pos, into), { status: EIO, data: null, pos }),
+      // Every read of every device node: no closure per call (the kernel ignores a failed read's pos).
+      read: (file, len, pos, into) => {
+        if (this.dead) return Promise.resolve(DEAD_READ);
+        this.counters.calls++;
+        let r: ReturnType<typeof rt.read>;
+        try { r = rt.read(file, len, pos, into); } catch { return Promise.resolve(DEAD_READ); }
+        return r instanceof Promise ? this.track(r, DEAD_READ) : Promise.resolve(r);
+      },
       write: (file, data, pos) => this.call(() => rt.write(file, data, pos), { status: EIO, pos }),
       ioctl: (file, cmd, v, buf) => this.call(() => rt.ioctl(file, cmd, v, buf), { status: EIO, out: null }),
       poll: (file) => this.call(() => rt.poll(file), EIO),

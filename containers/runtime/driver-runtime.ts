@@ -49,6 +49,12 @@ function then<T, R>(v: Maybe<T>, f: (t: T) => R): Maybe<R> {
 
 interface OpenFile extends DriverFile { node: number; ops: DriverFileOps }
 
+/** A driver's read result as the kernel link carries it. */
+function readResult(r: number | Uint8Array, length: number, pos: number): { status: number; data: Uint8Array | null; pos: number } {
+  if (typeof r === 'number') return { status: r, data: null, pos };
+  return { status: Math.min(r.length, length), data: r.length > length ? r.subarray(0, length) : r, pos };
+}
+
 export class DriverRuntime {
   private driver: DriverModule | null = null;
   private readonly nodes = new Map<number, { binding: number; ops: DriverFileOps }>();
@@ -124,11 +130,20 @@ export class DriverRuntime {
     const f = this.files.get(id);
     if (!f) return { status: -EBADF, data: null, pos };
     if (!f.ops.read) return { status: -EINVAL, data: null, pos };
+    // The hot path of every block and character read: no closures unless the driver is async.
     const p = { value: pos };
-    return this.guard('read', () => then(f.ops.read!(f, length, p, into), (r) => typeof r === 'number'
-      ? { status: r, data: null, pos: p.value }
-      : { status: Math.min(r.length, length), data: r.length > length ? r.subarray(0, length) : r, pos: p.value }),
-    (status) => ({ status, data: null, pos }));
+    let r: number | Uint8Array | Promise<number | Uint8Array>;
+    try {
+      r = f.ops.read(f, length, p, into);
+    } catch (e) {
+      this.onFault(e, 'read');
+      return { status: -EIO, data: null, pos };
+    }
+    if (!(r instanceof Promise)) return readResult(r, length, p.value);
+    return r.then((v) => readResult(v, length, p.value), (e: unknown) => {
+      this.onFault(e, 'read');
+      return { status: -EIO, data: null, pos };
+    });
   }
 
   write(id: number, data: Uint8Array, pos: number): Maybe<{ status: number; pos: number }> {

@@ -5,7 +5,7 @@
  */
 import type { IoctlArg, IoctlResult } from './types.js';
 import { POLL } from './types.js';
-import { callOp, checkRet, sysErr } from './errors.js';
+import { callOp, checkRet, opError, sysErr } from './errors.js';
 import type { AttrNode, DeviceNode } from './node.js';
 import type { OpenFile } from './open-file.js';
 
@@ -82,8 +82,13 @@ export async function fileRead(file: OpenFile, length: number, position?: number
       if (position !== undefined && node.ops.llseek === undefined) throw sysErr('ESPIPE', 'read', file.path);
       if (count === 0) return new Uint8Array(0);
       const pos = position ?? file.position;
-      const dst = into && into.length >= count ? into.subarray(0, count) : undefined;
-      const res = await callOp('read', file.path, () => read.call(node.ops, file.info, count, pos, dst));
+      const dst = into && into.length >= count ? (into.length === count ? into : into.subarray(0, count)) : undefined;
+      let res: Awaited<ReturnType<typeof read>>;
+      try { // callOp, inlined: this is every device read
+        res = await read.call(node.ops, file.info, count, pos, dst);
+      } catch (e) {
+        throw opError(e, 'read', file.path);
+      }
       const data = res.data.length > count ? res.data.subarray(0, count) : res.data;
       if (position === undefined) file.position = typeof res.position === 'number' ? res.position : pos + data.length;
       return data;

@@ -133,8 +133,14 @@ export class Vfs implements IVfs, FdBackend {
     const file = this.file(fd, 'read');
     const [off, len] = window(buffer.byteLength, offset, length, 'read', file.path);
     const pos = explicitPosition(position, 'read', file.path);
-    const into = buffer.subarray(off, off + len);
-    const data = await file.hold(() => fileRead(file, len, pos, into));
+    const into = off === 0 && len === buffer.length ? buffer : buffer.subarray(off, off + len);
+    let data: Uint8Array;
+    file.enter(); // as file.hold(), without a closure per read
+    try {
+      data = await fileRead(file, len, pos, into);
+    } finally {
+      file.leave();
+    }
     // A device that read straight into the caller's memory returned a view of it: no copy.
     if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset) buffer.set(data, off);
     return data.length;

@@ -88,7 +88,10 @@ export const dmaDebug = {
   },
 
   checked(dev: Device, addr: number): void {
-    const list = dmaState(dev).maps.get(addr);
+    const s = dmaState(dev);
+    const bounced = s.pool?.mappingStartingAt(addr);
+    if (bounced) bounced.checked = true;
+    const list = s.maps.get(addr);
     if (list) for (const m of list) m.checked = true;
   },
 
@@ -164,8 +167,8 @@ export const dmaDebug = {
 /** Streaming mappings still live on `dev` (the debug mode's unbind check). */
 export function live_dma_mappings(dev: Device): { dma: number; size: number; dir: string; site: string; bounced: boolean }[] {
   const out: { dma: number; size: number; dir: string; site: string; bounced: boolean }[] = [];
-  for (const list of dmaState(dev).maps.values()) {
-    for (const m of list) out.push({ dma: m.dma, size: m.size, dir: dirName(m.dir), site: m.site, bounced: m.slot >= 0 });
-  }
+  const s = dmaState(dev);
+  const all = [...(s.pool?.mappings() ?? []), ...[...s.maps.values()].flat()].sort((a, b) => a.dma - b.dma);
+  for (const m of all) out.push({ dma: m.dma, size: m.size, dir: dirName(m.dir), site: m.site, bounced: m.slot >= 0 });
   return out;
 }

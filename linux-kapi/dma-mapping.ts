@@ -100,8 +100,7 @@ function mapBytes(dev: Device, ptr: Uint8Array, size: number, dir: number, attrs
   }
   const dma = p.base + off;
   const m: DmaMapping = { dma, size, dir, cpu, slot, nslots: n, site, sg, cpuOwned: false };
-  p.owner[slot] = m;
-  addMapping(s, m);
+  p.owner[slot] = m; // found again through its slot: see DmaDeviceState.maps
   dmaDebug.mapped(dev, m);
   return dma;
 }
@@ -109,6 +108,13 @@ function mapBytes(dev: Device, ptr: Uint8Array, size: number, dir: number, attrs
 /** Unmaps the mapping at `addr`; copies back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC. */
 function unmapBytes(dev: Device, addr: number, size: number, dir: number, attrs: number, sg: boolean, fn: string): void {
   const s = dmaState(dev);
+  const bounced = s.pool?.mappingStartingAt(addr);
+  if (bounced) {
+    dmaDebug.unmapCheck(dev, bounced, size, dir, sg, fn);
+    unbounce(s, bounced, attrs);
+    dmaDebug.unmapped(dev, bounced);
+    return;
+  }
   const list = s.maps.get(addr);
   if (!list || list.length === 0) { dmaDebug.unmapUnknown(dev, addr, size, fn); return; }
   // Prefer the mapping that matches exactly (repeated zero-copy maps share an address).
@@ -118,15 +124,20 @@ function unmapBytes(dev: Device, addr: number, size: number, dir: number, attrs:
   dmaDebug.unmapCheck(dev, m, size, dir, sg, fn);
   if (list.length === 1) s.maps.delete(addr);
   else list.splice(i, 1);
-  if (m.slot >= 0 && s.pool) {
-    if (copiesOut(m.dir) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
-      const off = m.slot << IO_TLB_SHIFT;
-      m.cpu.set(s.pool.bytes.subarray(off, off + m.size));
-      s.pool.bouncedBytes += m.size;
-    }
-    s.pool.free(m.slot, m.nslots);
-  }
+  if (m.slot >= 0) unbounce(s, m, attrs);
   dmaDebug.unmapped(dev, m);
+}
+
+/** Ends a bounced mapping: copies back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, frees the slots. */
+function unbounce(s: DmaDeviceState, m: DmaMapping, attrs: number): void {
+  const p = s.pool;
+  if (!p) return;
+  if (copiesOut(m.dir) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
+    const off = m.slot << IO_TLB_SHIFT;
+    m.cpu.set(p.bytes.subarray(off, off + m.size));
+    p.bouncedBytes += m.size;
+  }
+  p.free(m.slot, m.nslots);
 }
 
 /** The mapping containing bus address `addr` (a pool slot, or an exact zero-copy address). */

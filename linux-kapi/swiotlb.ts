@@ -127,6 +127,17 @@ export class IoTlbPool {
 
   isUsed(slot: number): boolean { return this.used[slot] === 1; }
 
+  /** The bounced mapping starting exactly at bus address `addr`, or null. */
+  mappingStartingAt(addr: number): DmaMapping | null {
+    if (!this.contains(addr) || ((addr - this.base) & (IO_TLB_SIZE - 1)) !== 0) return null;
+    return this.owner[this.slotOf(addr)] ?? null;
+  }
+
+  /** Every live bounced mapping. */
+  *mappings(): Generator<DmaMapping> {
+    for (const m of this.owner) if (m) yield m;
+  }
+
   /** The mapping whose slots contain `slot`, or null. */
   mappingAt(slot: number): DmaMapping | null {
     for (let s = slot; s >= 0 && this.used[s] === 1; s--) {
@@ -143,7 +154,11 @@ export interface DmaDeviceState {
   /** Pool allocation in progress (swiotlb_init_dev). */
   poolPending: Promise<number> | null;
   readonly coherent: CoherentRecord[];
-  /** Live streaming mappings by bus address (several for repeated zero-copy maps). */
+  /**
+   * Live zero-copy streaming mappings by bus address (several for repeated maps of the same
+   * bytes). Bounced mappings are found through their pool slot (`pool.owner`) instead: no map
+   * insert and delete per request.
+   */
   readonly maps: Map<number, DmaMapping[]>;
   /** Recently unmapped addresses (debug mode: use after unmap, double unmap). */
   readonly unmapped: Map<number, { size: number; site: string }>;
@@ -232,6 +247,11 @@ export function swiotlb_init_dev(dev: Device, size = poolSizeOf(dev)): Promise<n
     s.pool = pool;
     // Freed last (devres runs newest first and this is registered before probe).
     dev.devres.push(async () => {
+      // Mappings the driver left behind stay listed for the unbind check (debug mode's leak report).
+      for (const m of pool.mappings()) {
+        const list = s.maps.get(m.dma);
+        if (list) list.push(m); else s.maps.set(m.dma, [m]);
+      }
       if (s.pool === pool) s.pool = null;
       await dev.env.dmaFree(dev.binding, pool.base).catch(() => undefined);
     });

@@ -18,6 +18,48 @@ import type { SpinBudget } from '../../devices/ipc/spin.js';
 /** What a read gives when the container is gone (or its runtime threw). */
 const DEAD_READ = Object.freeze({ status: -5, data: null, pos: 0 });
 
+/** A downcall in flight: what it resolves with if the container dies first. */
+interface PendingCall {
+  readonly resolve: (v: unknown) => void;
+  readonly dead: unknown;
+  readonly started: number;
+  prev: PendingCall | null;
+  next: PendingCall | null;
+  live: boolean;
+}
+
+/** The in-flight downcalls, as an intrusive list. */
+class PendingList {
+  head: PendingCall | null = null;
+  size = 0;
+
+  add(resolve: (v: unknown) => void, dead: unknown): PendingCall {
+    const c: PendingCall = { resolve, dead, started: performance.now(), prev: null, next: this.head, live: true };
+    if (this.head) this.head.prev = c;
+    this.head = c;
+    this.size++;
+    return c;
+  }
+
+  /** Takes `c` out; false if it was already out (the container died and it was failed). */
+  remove(c: PendingCall): boolean {
+    if (!c.live) return false;
+    c.live = false;
+    if (c.prev) c.prev.next = c.next; else this.head = c.next;
+    if (c.next) c.next.prev = c.prev;
+    this.size--;
+    return true;
+  }
+
+  /** Resolves every call with its `dead` value. */
+  failAll(): void {
+    for (let c = this.head; c; c = this.head) {
+      this.remove(c);
+      c.resolve(c.dead);
+    }
+  }
+}
+
 export class InProcessHost implements IContainerHost {
   readonly isolation = 'ic0' as const;
   readonly ops: ContainerOps;
@@ -25,8 +67,8 @@ export class InProcessHost implements IContainerHost {
   readonly threadId = undefined;
   private readonly runtime: DriverRuntime;
   private readonly counters: IpcStats = { calls: 0, upcalls: 0, notifications: 0, errors: 0, spinHits: 0, sleeps: 0, wakeups: 0, inflight: 0 };
-  private readonly pending = new Map<number, { reject: (e: unknown) => void; started: number }>();
-  private nextPending = 1;
+  /** Downcalls in flight (a set without hash-table churn: one insert and delete per read). */
+  private readonly pending = new PendingList();
   private dead = false;
 
   private readonly mmio: MmioPort | null;
@@ -59,16 +101,14 @@ export class InProcessHost implements IContainerHost {
     if (this.dead) return;
     this.dead = true;
     this.mmio?.close();
-    const err = Object.assign(new Error('container died'), { status: -5 });
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    this.pending.failAll();
     this.opts.onExit(exit);
   }
 
   inflight(): { count: number; oldestMs: number } {
     const now = performance.now();
     let oldest = 0;
-    for (const p of this.pending.values()) oldest = Math.max(oldest, now - p.started);
+    for (let p = this.pending.head; p; p = p.next) oldest = Math.max(oldest, now - p.started);
     return { count: this.pending.size, oldestMs: oldest };
   }
 
@@ -91,10 +131,10 @@ export class InProcessHost implements IContainerHost {
 
   /** Completes with `dead` if the container dies before `r` settles (see call). */
   private track<T>(r: Promise<T>, dead: T): Promise<T> {
-    const id = this.nextPending++;
+    const list = this.pending;
     return new Promise<T>((resolve) => {
-      this.pending.set(id, { reject: () => resolve(dead), started: performance.now() });
-      (r as Promise<T>).then((v) => { if (this.pending.delete(id)) resolve(v); }, () => { if (this.pending.delete(id)) resolve(dead); });
+      const call = list.add(resolve as (v: unknown) => void, dead);
+      r.then((v) => { if (list.remove(call)) resolve(v); }, () => { if (list.remove(call)) resolve(dead); });
     });
   }
 

@@ -4,7 +4,8 @@
 // register-level driver loop of bench/models/ufs.ts driving the model in a machine thread).
 //
 // Cases (one call = a batch of I/Os, kept at the queue depth by that many concurrent preads on
-// one open file, each on its own buffer, as fio's iodepth or framework/io's loadgen do):
+// one open file, each on its own buffer, as fio's iodepth or framework/io's loadgen do; the
+// queue stays full between calls, as the model-only queue keeps its slots armed: QdReader):
 //   '<class> /dev/sda 4K randread QD32'     random 4 KiB-aligned offsets over a filled 64 MiB LU
 //   '<class> /dev/sda 128K seqread QD8'     consecutive 128 KiB reads (wrapping)
 //   'model-only 4K randread QD32 (machine, irq)' / 'model-only 128K seqread QD8 (machine, irq)'
@@ -22,10 +23,10 @@ import type { BootedKernel } from '../../framework/boot.js';
 import { runLoad } from '../../framework/io/loadgen.js';
 import { packageRoot } from '../../devices/native/index.js';
 import type { IsolationClass } from '../../framework/platform/types.js';
-import type { IFileHandle } from '../../framework/vfs/api.js';
 import { O } from '../../framework/vfs/types.js';
 import { runClosers, runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
 import { BLOCK, machineUfs, UfsQueue, type Workload } from '../models/ufs.js';
+import { QdReader } from '../qd-reader.js';
 
 const LU_BYTES = 64 << 20;
 /** Requests run before timing each class (and the model-only queue). */
@@ -53,20 +54,6 @@ function benchPlatform(dir: string): string {
   const path = join(dir, 'ufs-bench.platform.json');
   writeFileSync(path, JSON.stringify(p));
   return path;
-}
-
-/** `qd` concurrent positioned reads of `bs` bytes until `n` completed; offsets from `next`. */
-export async function qdReads(fh: IFileHandle, bufs: readonly Uint8Array[], bs: number, n: number, next: () => number): Promise<void> {
-  let issued = 0;
-  const worker = async (buf: Uint8Array): Promise<void> => {
-    while (issued < n) {
-      issued++;
-      const pos = next();
-      const r = await fh.read(buf, 0, bs, pos);
-      if (r.bytesRead !== bs) throw new Error(`short read at ${pos}: ${r.bytesRead} of ${bs}`);
-    }
-  };
-  await Promise.all(bufs.map(worker));
 }
 
 /** xorshift32 over 4 KiB slots of the LU. */
@@ -146,21 +133,24 @@ const suite: Suite = {
           kernels.set(ic, st);
           const bufs4k = Array.from({ length: 32 }, () => new Uint8Array(4096));
           const bufs128k = Array.from({ length: 8 }, () => new Uint8Array(128 << 10));
-          const rand = randomOffsets(0x5eed + ic.length, LU_BYTES, 4096);
-          const seq = seqOffsets(LU_BYTES, 128 << 10);
+          const rand4k = new QdReader(fh, bufs4k, 4096, randomOffsets(0x5eed + ic.length, LU_BYTES, 4096));
+          const seq128k = new QdReader(fh, bufs128k, 128 << 10, seqOffsets(LU_BYTES, 128 << 10));
+          closers.push(() => Promise.all([rand4k.close(), seq128k.close()]).then(() => undefined));
           // Steady state before timing (fio's ramp_time): the JIT needs tens of thousands of
           // requests through VFS, blk-mq, the driver and the machine before the code is hot;
           // the harness's 20-100 ms warm-up measured half-compiled code (41k instead of 160k).
-          await qdReads(fh, bufs4k, 4096, WARMUP_IOS, rand);
-          await qdReads(fh, bufs128k, 128 << 10, WARMUP_IOS / 16, seq);
+          // (Each reader keeps its queue full from its first run on: the 4K reads stay in flight
+          // while the 128K case runs, as fio jobs would; they complete at once, being queued first.)
+          await rand4k.run(WARMUP_IOS);
+          await seq128k.run(WARMUP_IOS / 16);
           cases.push({
             name: BLOCK_CASE.rand4k(ic), group: ic,
-            fn: async () => { await qdReads(fh, bufs4k, 4096, BATCH.rand4k, rand); st.ios += BATCH.rand4k; },
+            fn: async () => { await rand4k.run(BATCH.rand4k); st.ios += BATCH.rand4k; },
           });
           rates.set(BLOCK_CASE.rand4k(ic), { ios: BATCH.rand4k, bytes: 4096 });
           cases.push({
             name: BLOCK_CASE.seq128k(ic), group: ic,
-            fn: async () => { await qdReads(fh, bufs128k, 128 << 10, BATCH.seq128k, seq); st.ios += BATCH.seq128k; },
+            fn: async () => { await seq128k.run(BATCH.seq128k); st.ios += BATCH.seq128k; },
           });
           rates.set(BLOCK_CASE.seq128k(ic), { ios: BATCH.seq128k, bytes: 128 << 10 });
         } catch (err) {

@@ -81,6 +81,39 @@ function endpointOver(mem: { buffer: SharedArrayBuffer; capacity: number }, name
   });
 }
 
+// ---- interrupt levels -----------------------------------------------------------------------
+
+/*
+ * Level changes are reported at the end of the model work that made them (one scheduler pass,
+ * one message drain), not the moment a model sets its line: a completion batch then raises one
+ * interrupt the driver's handler reads after the batch, instead of a handler whose first
+ * register read waits behind the rest of the batch. Reports still precede every MMIO answer
+ * (flushIrqs in portRequest), so a read or sync orders the level changes of earlier writes as
+ * PCIe orders an MSI after the writes before it. A line that goes up and down within one pass
+ * reports only its final level (a pulse no level-triggered CPU could have seen either).
+ */
+const irqLevel: boolean[] = [];
+const irqQueued: boolean[] = [];
+const irqDirty: number[] = [];
+let irqFlushQueued = false;
+
+function irqChanged(n: number, level: boolean): void {
+  irqLevel[n] = level;
+  if (!irqQueued[n]) { irqQueued[n] = true; irqDirty.push(n); }
+  // Outside the poll loop (a timer or a listener ran the model): report after this task.
+  if (!irqFlushQueued) { irqFlushQueued = true; queueMicrotask(flushIrqs); }
+}
+
+function flushIrqs(): void {
+  irqFlushQueued = false;
+  if (irqDirty.length === 0) return;
+  for (const n of irqDirty) {
+    irqQueued[n] = false;
+    control.notify(MOp.IRQ_LEVEL, n, 0, 0, irqLevel[n] ? 1 : 0);
+  }
+  irqDirty.length = 0;
+}
+
 // ---- models --------------------------------------------------------------------------------
 
 await loadModelModules(boot.config.modelModules ?? [], (m) => log(3, m));
@@ -89,7 +122,7 @@ for (const [index, cfg] of boot.config.devices.entries()) {
   if (!factory) { log(3, `${cfg.name}: unknown model "${cfg.model}"`); continue; }
   const irqs = cfg.irqs.map((n) => {
     const line = new IrqLine(`${cfg.name}.irq${n}`);
-    line.onChange((level) => control.notify(MOp.IRQ_LEVEL, n, 0, 0, level ? 1 : 0));
+    line.onChange((level) => irqChanged(n, level));
     return line;
   });
   const dma = new DmaSpace(memory, cfg.name, {
@@ -173,12 +206,15 @@ function resolve(p: Port, addr: number, size: number): Window | undefined {
 }
 
 function portRequest(p: Port, m: Message): Reply {
-  if (m.op === MOp.MMIO_SYNC) return reply(0); // IRQ level changes of earlier writes are already on the control ring
+  // The level changes of earlier writes reach the control ring before this answer.
+  if (m.op === MOp.MMIO_SYNC) { flushIrqs(); return reply(0); }
   if (m.op !== MOp.MMIO_READ) return reply(-38);
   const addr = m.a1, size = m.a3;
   const w = resolve(p, addr, size);
-  if (!w) { mmioFault(p, 'read', addr, size); return reply(0, null, size >= 4 ? 0xffffffff : (1 << (size * 8)) - 1); }
-  return reply(0, null, w.region.read(addr - w.base, size) >>> 0);
+  if (!w) { flushIrqs(); mmioFault(p, 'read', addr, size); return reply(0, null, size >= 4 ? 0xffffffff : (1 << (size * 8)) - 1); }
+  const value = w.region.read(addr - w.base, size) >>> 0;
+  flushIrqs();
+  return reply(0, null, value);
 }
 
 function portNotify(p: Port, m: Message): void {
@@ -293,6 +329,7 @@ function pollLoop(): void {
       for (const ep of eps) n += ep.drain();
       // Model bottom halves and timers must run while we poll, or a polling driver waits on them.
       if (scheduler.runDue()) n++;
+      if (irqDirty.length) flushIrqs();
       if (n > 0 && (i & 15) !== 0) continue;
       const now = process.hrtime.bigint();
       if (n > 0) last = now;

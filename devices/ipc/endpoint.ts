@@ -11,6 +11,7 @@
  */
 import { emptyMessage, Ring, RingCorruptError, SLEEPING, SEQ, type Message } from './ring.js';
 import type { AsyncListener, Signal } from './signal.js';
+import { PendingTable } from './pending-table.js';
 import { AdaptiveSpin, spinUntil, type SpinBudget } from './spin.js';
 
 export const KIND_REQUEST = 1;
@@ -88,7 +89,7 @@ export class Endpoint {
   private readonly rx: Ring;
   private readonly signal: Signal;
   private readonly budget: SpinBudget;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable<Pending>();
   /** The innermost synchronous request being waited for (0 = none) and its answer. */
   private syncId = 0;
   private syncReply: Reply | null = null;

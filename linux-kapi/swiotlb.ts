@@ -193,10 +193,14 @@ export function coherent_removed(dev: Device, dma: number): void {
  * whose IOMMU grant allows `dir`, else -1.
  */
 export function coherent_lookup(dev: Device, bytes: Uint8Array, dir: number): number {
+  // Coherent memory is always shared memory (guest RAM, or its mapping in a child process): a
+  // heap buffer, the usual streaming case, is turned away without walking the list.
+  const buf = bytes.buffer;
+  if (!(buf instanceof SharedArrayBuffer)) return -1;
   const c = states.get(dev)?.coherent;
   if (!c) return -1;
   for (const r of c) {
-    if (r.bytes.buffer !== bytes.buffer) continue;
+    if (r.bytes.buffer !== buf) continue;
     const off = bytes.byteOffset - r.bytes.byteOffset;
     if (off < 0 || off + bytes.length > r.bytes.length) continue;
     if (r.dir !== 0 && r.dir !== dir) continue;

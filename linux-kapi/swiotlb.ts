@@ -154,6 +154,8 @@ export interface DmaDeviceState {
   /** Pool allocation in progress (swiotlb_init_dev). */
   poolPending: Promise<number> | null;
   readonly coherent: CoherentRecord[];
+  /** The buffers coherent allocations live in, with how many live in each. */
+  readonly coherentBuffers: Map<ArrayBufferLike, number>;
   /**
    * Live zero-copy streaming mappings by bus address (several for repeated maps of the same
    * bytes). Bounced mappings are found through their pool slot (`pool.owner`) instead: no map
@@ -170,7 +172,7 @@ const states = new WeakMap<Device, DmaDeviceState>();
 export function dmaState(dev: Device): DmaDeviceState {
   let s = states.get(dev);
   if (!s) {
-    s = { pool: null, poolPending: null, coherent: [], maps: new Map(), unmapped: new Map() };
+    s = { pool: null, poolPending: null, coherent: [], coherentBuffers: new Map(), maps: new Map(), unmapped: new Map() };
     states.set(dev, s);
   }
   return s;
@@ -178,14 +180,21 @@ export function dmaState(dev: Device): DmaDeviceState {
 
 /** @internal dma.ts: a coherent allocation (for the zero-copy path of dma_map_*). */
 export function coherent_added(dev: Device, bytes: Uint8Array, dma: number, dir: number): void {
-  dmaState(dev).coherent.push({ bytes, dma, dir });
+  const s = dmaState(dev);
+  s.coherent.push({ bytes, dma, dir });
+  s.coherentBuffers.set(bytes.buffer, (s.coherentBuffers.get(bytes.buffer) ?? 0) + 1);
 }
 
 /** @internal dma.ts: a coherent allocation was freed. */
 export function coherent_removed(dev: Device, dma: number): void {
-  const c = dmaState(dev).coherent;
+  const s = dmaState(dev);
+  const c = s.coherent;
   const i = c.findIndex((r) => r.dma === dma);
-  if (i >= 0) c.splice(i, 1);
+  if (i < 0) return;
+  const buf = c[i]!.bytes.buffer;
+  c.splice(i, 1);
+  const n = (s.coherentBuffers.get(buf) ?? 1) - 1;
+  if (n > 0) s.coherentBuffers.set(buf, n); else s.coherentBuffers.delete(buf);
 }
 
 /**
@@ -193,13 +202,12 @@ export function coherent_removed(dev: Device, dma: number): void {
  * whose IOMMU grant allows `dir`, else -1.
  */
 export function coherent_lookup(dev: Device, bytes: Uint8Array, dir: number): number {
-  // Coherent memory is always shared memory (guest RAM, or its mapping in a child process): a
-  // heap buffer, the usual streaming case, is turned away without walking the list.
+  // A buffer no coherent allocation lives in (a heap buffer: the usual streaming case) is turned
+  // away without walking the list.
   const buf = bytes.buffer;
-  if (!(buf instanceof SharedArrayBuffer)) return -1;
-  const c = states.get(dev)?.coherent;
-  if (!c) return -1;
-  for (const r of c) {
+  const s = states.get(dev);
+  if (!s || !s.coherentBuffers.has(buf)) return -1;
+  for (const r of s.coherent) {
     if (r.bytes.buffer !== buf) continue;
     const off = bytes.byteOffset - r.bytes.byteOffset;
     if (off < 0 || off + bytes.length > r.bytes.length) continue;

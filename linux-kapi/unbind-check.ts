@@ -79,6 +79,7 @@ export async function kapi_unbind_check(dev: Device, driver: string, last: boole
   }
   st.maps.clear();
   st.coherent.length = 0;
+  st.coherentBuffers.clear();
 
   const left = tracked.get(dev);
   if (left) {

@@ -205,7 +205,11 @@ function resolve(p: Port, addr: number, size: number): Window | undefined {
   return w;
 }
 
+/** Set when a port's read or sync was answered (see pollLoop: register bursts go first). */
+let answered = false;
+
 function portRequest(p: Port, m: Message): Reply {
+  answered = true;
   // The level changes of earlier writes reach the control ring before this answer.
   if (m.op === MOp.MMIO_SYNC) { flushIrqs(); return reply(0); }
   if (m.op !== MOp.MMIO_READ) return reply(-38);
@@ -302,6 +306,16 @@ parentPort!.on('message', (msg: { type: string; port: number; buffer: SharedArra
 
 /** How long the loop keeps polling after the last MMIO access before it sleeps (ns). */
 const POLL_LINGER_NS = 50_000n;
+/**
+ * After answering a register read, keep serving the ports this long (ms) before model work,
+ * and at most REGISTER_BURST_MAX_MS in a row. Drivers access registers in bursts (a handler
+ * reads a status, clears it, reads another) and silicon answers them while its DMA engines
+ * work; this machine runs both on one thread, so it lets a burst go first, briefly. Measured:
+ * IC0 /dev/sda 4K randread ~285k -> ~305k IOPS (the handler's second read no longer waits
+ * behind the completion work its first read let start).
+ */
+const REGISTER_BURST_MS = 0.005;
+const REGISTER_BURST_MAX_MS = 0.02;
 /** Yield to the event loop at least this often so model timers run (ns). */
 const POLL_SLICE_NS = 1_000_000n;
 let polling = false;
@@ -312,6 +326,22 @@ function kick(): void {
   if (polling || pollQueued) return;
   pollQueued = true;
   setImmediate(pollLoop);
+}
+
+/** Serves the ports while answers keep going out (see REGISTER_BURST_MS); messages handled. */
+function serveRegisterBurst(eps: readonly Endpoint[]): number {
+  const start = performance.now();
+  let until = start + REGISTER_BURST_MS;
+  let n = 0;
+  for (;;) {
+    answered = false;
+    let k = 0;
+    for (const ep of eps) k += ep.drain();
+    n += k;
+    const now = performance.now();
+    if (answered) until = now + REGISTER_BURST_MS;
+    if (now >= until || now - start >= REGISTER_BURST_MAX_MS) return n;
+  }
 }
 
 function pollLoop(): void {
@@ -329,7 +359,9 @@ function pollLoop(): void {
   try {
     for (let i = 1; ; i++) {
       let n = 0;
+      answered = false;
       for (const ep of eps) n += ep.drain();
+      if (answered) n += serveRegisterBurst(eps);
       // Model bottom halves and timers must run while we poll, or a polling driver waits on them.
       if (scheduler.runDue()) n++;
       if (irqDirty.length) flushIrqs();

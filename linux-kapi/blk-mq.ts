@@ -249,7 +249,13 @@ export class RequestQueue {
 }
 export type request_queue = RequestQueue;
 
-const nowMs = (): number => performance.now();
+/**
+ * The clock of one submission (its request's start times, and its dispatch when issued at once)
+ * and of one completion batch, read once for all of it (Linux's blk_mq_end_request_batch reads
+ * it once per batch too); -1 outside them.
+ */
+let batchNow = -1;
+const nowMs = (): number => (batchNow >= 0 ? batchNow : performance.now());
 
 function enter(q: RequestQueue): DriverEnv | null {
   const env = q._env ?? q.tag_set._mq?.env ?? null;
@@ -615,12 +621,18 @@ function issue(q: RequestQueue): void {
  */
 export function blk_mq_submit_bio(q: RequestQueue, bio: Bio): void {
   if (q.queue_flags & QUEUE_FLAG_DYING || !q.tag_set._mq) { bio.bi_status = BLK_STS_IOERR; bio_endio(bio); return; }
-  for (;;) {
-    const s = blk_split_point(q, bio);
-    if (s === 0 || s * SECTOR_SIZE >= bio.bi_iter.bi_size) break;
-    queueBio(q, bio_split(bio, s));
+  const outer = batchNow;
+  batchNow = performance.now();
+  try {
+    for (;;) {
+      const s = blk_split_point(q, bio);
+      if (s === 0 || s * SECTOR_SIZE >= bio.bi_iter.bi_size) break;
+      queueBio(q, bio_split(bio, s));
+    }
+    queueBio(q, bio);
+  } finally {
+    batchNow = outer;
   }
-  queueBio(q, bio);
 }
 
 /**
@@ -778,6 +790,8 @@ function runSoftirq(set: BlkMqTagSet): void {
   st.softirqQueued = false;
   const list = st.softirq.splice(0);
   enter_softirq();
+  const outer = batchNow;
+  batchNow = performance.now();
   try {
     for (const rq of list) {
       if (rq._state !== MQ_RQ_COMPLETE || !rq.q) continue;
@@ -791,6 +805,7 @@ function runSoftirq(set: BlkMqTagSet): void {
       }
     }
   } finally {
+    batchNow = outer;
     exit_softirq();
   }
 }

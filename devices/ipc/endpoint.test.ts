@@ -74,4 +74,18 @@ describe('Endpoint', () => {
     assert.deepEqual(notes, [55, 56]);
     a.close(); b.close();
   });
+  it('wakes a sleeping peer once per sleep, not once per message, and the peer gets every message', async () => {
+    const { a, b, notes } = pair(() => reply(0));
+    b.start(); // b sleeps with its listener armed
+    for (let i = 0; i < 50; i++) a.notify(100 + i);
+    assert.equal(a.stats.wakeups, 1, 'one wake-up for the burst');
+    await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(notes, Array.from({ length: 50 }, (_, i) => 100 + i));
+    // b went back to sleep after serving: the next burst wakes it again, once.
+    for (let i = 0; i < 10; i++) a.notify(200 + i);
+    assert.equal(a.stats.wakeups, 2);
+    await new Promise((res) => setTimeout(res, 20));
+    assert.equal(notes.length, 60);
+    a.close(); b.close();
+  });
 });

@@ -9,7 +9,7 @@
  *  3. return to the event loop with an async listener armed (request(), idle service loop).
  * A producer only pays for a wake-up (a syscall) when the consumer flagged itself sleeping.
  */
-import { emptyMessage, Ring, RingCorruptError, SLEEPING, SEQ, type Message } from './ring.js';
+import { emptyMessage, Ring, RingCorruptError, SLEEPING, SEQ, WOKEN, type Message } from './ring.js';
 import type { AsyncListener, Signal } from './signal.js';
 import { PendingTable } from './pending-table.js';
 import { AdaptiveSpin, spinUntil, type SpinBudget } from './spin.js';
@@ -370,6 +370,9 @@ export class Endpoint {
   }
 
   private setSleeping(v: 0 | 1): void {
+    // About to sleep (or to check the ring once more before it): every wake-up issued so far has
+    // been seen, so the next producer must wake us again.
+    if (v === 1) Atomics.store(this.rx.ctrl, WOKEN, 0);
     if (this.sleeping !== v) { this.sleeping = v; Atomics.store(this.rx.ctrl, SLEEPING, v); }
   }
 
@@ -453,9 +456,13 @@ export class Endpoint {
     }
   }
 
-  /** Wakes the peer only if it said it sleeps: the common, spinning case costs no syscall. */
+  /**
+   * Wakes the peer only if it said it sleeps (the common, spinning case costs no syscall), and
+   * only once per sleep: a burst of posted writes to a sleeping peer costs one wake-up, not one
+   * each (WOKEN).
+   */
   private kick(): void {
-    if (Atomics.load(this.tx.ctrl, SLEEPING) !== 0) {
+    if (Atomics.load(this.tx.ctrl, SLEEPING) !== 0 && Atomics.compareExchange(this.tx.ctrl, WOKEN, 0, 1) === 0) {
       this.stats.wakeups++;
       this.signal.wake(this.tx.ctrl);
     }

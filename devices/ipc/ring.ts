@@ -28,6 +28,12 @@ const HEAD = 16;
 export const SLEEPING = 32;
 /** Int32 index of the doorbell sequence word (the futex word). */
 export const SEQ = 33;
+/**
+ * Int32 index of the "wake-up on its way" flag: the first producer to find the consumer asleep
+ * sets it and wakes it; later ones skip the (syscall) wake until the consumer, going back to
+ * sleep, clears it (Endpoint.setSleeping).
+ */
+export const WOKEN = 34;
 /** Int32 index of a liveness counter the consumer side bumps from its event loop (watchdog). */
 export const HEARTBEAT = 40;
 
@@ -190,6 +196,7 @@ export class Ring {
     Atomics.store(this.ctrl, TAIL, 0);
     Atomics.store(this.ctrl, HEAD, 0);
     Atomics.store(this.ctrl, SLEEPING, 0);
+    Atomics.store(this.ctrl, WOKEN, 0);
   }
 }
 

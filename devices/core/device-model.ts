@@ -24,6 +24,12 @@ export interface MmioRegionSpec {
   readonly size: number;
   /** `size` is the access width in bytes; returns the value (0 for bad accesses). */
   read(offset: number, size: number): number;
+  /**
+   * True when the last read hit a register with write-1-to-clear bits (an interrupt status):
+   * its clear and the handler's next reads usually follow at once, and the machine serves
+   * them before model work (machine-worker.ts, REGISTER_BURST_MS).
+   */
+  readonly lastReadW1c?: boolean;
   write(offset: number, size: number, value: number): void;
 }
 

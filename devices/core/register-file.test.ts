@@ -225,4 +225,14 @@ describe('RegisterFile', () => {
     assert.equal(rf.name, 'dev1');
     assert.equal(rf.size, 0x22);
   });
+  it('lastReadW1c says whether the last read hit an interrupt status (write-1-to-clear bits)', () => {
+    const { rf } = make();
+    rf.read(0x08, 4);
+    assert.equal(rf.lastReadW1c, true, 'STATUS has W1C bits');
+    rf.read(0x10, 4);
+    assert.equal(rf.lastReadW1c, false, 'EVENTS is read-to-clear, not W1C');
+    rf.read(0x08, 4);
+    rf.read(0x40, 4);
+    assert.equal(rf.lastReadW1c, false, 'an unhandled read is no status read');
+  });
 });

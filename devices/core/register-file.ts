@@ -88,9 +88,13 @@ export class RegisterFile<S extends RegisterSpecs = RegisterSpecs> implements Mm
     this.reset();
   }
 
+  /** The last read hit a register with write-1-to-clear bits (see MmioRegionSpec). */
+  lastReadW1c = false;
+
   /** Guest read of `size` bytes at `offset`. Never throws; bad accesses read 0. */
   read(offset: number, size: number): number {
     const r = this.locate(offset, size, 'read');
+    this.lastReadW1c = r !== undefined && r.modes.w1c !== 0;
     if (r === undefined) return 0;
     const i = r.index, m = r.modes;
     const provide = this.onRead[i];

@@ -250,6 +250,13 @@ export class UfsQueue {
 
   /** Completes at least `n` IOs; slots are re-armed as they complete, so `qd` stay in flight. */
   async run(n: number): Promise<void> {
+    // Slots that completed since the last run (while nobody was timing) are not this run's:
+    // reap them (and re-arm) before counting, as QdReader does not count reads that complete
+    // between runs. Otherwise every run got up to `qd` I/Os the device did for free.
+    if (this.inflight !== 0) {
+      this.reap(true);
+      if (this.failure) throw this.failure;
+    }
     const target = this.stats.ios + n;
     this.submit((this.qdMask & ~this.inflight) >>> 0);
     while (this.stats.ios < target) {

@@ -35,7 +35,15 @@ export async function misc_register(misc: MiscDevice): Promise<number> {
   const binding = misc.parent?.binding ?? 0;
   const inode = { i_rdev: 0 };
   // Like Linux's misc_open, open() finds file->private_data already pointing at the miscdevice.
-  const ops = adaptFileOperations(env, () => misc.this_node ?? 0, misc.fops, inode, misc);
+  const base = adaptFileOperations(env, () => misc.this_node ?? 0, misc.fops, inode, misc);
+  // The kernel may open the node as soon as it exists, before this function has learnt its
+  // minor (the container serves the open first): such an open waits for the registration to
+  // finish, so the driver's open sees misc.minor and iminor(inode) set, as on Linux.
+  let registered = false;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => { finish = resolve; });
+  const open = base.open;
+  const ops = open ? { ...base, open: (f: Parameters<typeof open>[0]) => (registered ? open(f) : done.then(() => open(f))) } : base;
   try {
     const r = await env.registerNode(binding, {
       path: `/dev/${misc.name}`, kind: 'chr', mode: misc.mode ?? 0o600,
@@ -45,12 +53,15 @@ export async function misc_register(misc: MiscDevice): Promise<number> {
     misc.this_node = r.node;
     misc.minor = r.minor;
     (inode as { i_rdev: number }).i_rdev = MKDEV(r.major, r.minor);
+    registered = true;
+    finish();
     if (misc.parent) {
       trackedOf.set(misc, track_resource(misc.parent, { kind: 'misc device', name: `/dev/${misc.name}`, site: debug_site(env),
         hint: 'misc_deregister missing in remove (or use devm_add_action)' }));
     }
     return 0;
   } catch (e) {
+    finish();
     return (e as { errno?: number }).errno ?? -EINVAL;
   }
 }

@@ -59,25 +59,24 @@ function openMode(f: DriverFile): number {
 /** Bio status → what read/write return: -EIO for buffered I/O, the status's errno with O_DIRECT. */
 const ioErr = (f: DriverFile, st: blk_status_t): number => (f.flags & O_DIRECT ? blk_status_to_errno(st) : -EIO);
 
+/** Reads `buf.length` bytes at `pos` into `buf`; `done` gets the bio's status. */
+function submitRead(disk: Gendisk, pos: number, buf: Uint8Array, done: (st: blk_status_t) => void): void {
+  const bio = new Bio(REQ_OP_READ, pos / SECTOR_SIZE, [{ bv_page: buf, bv_offset: 0, bv_len: buf.length }], buf.length);
+  bio.bi_end_io = (b) => done(b.bi_status);
+  blk_mq_submit_bio(disk.queue, bio);
+}
+
 function readBlocks(disk: Gendisk, pos: number, buf: Uint8Array): Promise<blk_status_t> {
-  return new Promise((resolve) => {
-    const bio = new Bio(REQ_OP_READ, pos / SECTOR_SIZE, [{ bv_page: buf, bv_offset: 0, bv_len: buf.length }], buf.length);
-    bio.bi_end_io = (b) => resolve(b.bi_status);
-    blk_mq_submit_bio(disk.queue, bio);
-  });
+  return new Promise((resolve) => submitRead(disk, pos, buf, resolve));
 }
 
 /** The aligned read of blkdev_read, with one promise per call (it is the hot path). */
 function readAligned(disk: Gendisk, f: DriverFile, pos: number, buf: Uint8Array, ppos: { value: number }): Promise<Uint8Array | number> {
-  return new Promise((resolve) => {
-    const bio = new Bio(REQ_OP_READ, pos / SECTOR_SIZE, [{ bv_page: buf, bv_offset: 0, bv_len: buf.length }], buf.length);
-    bio.bi_end_io = (b) => {
-      if (b.bi_status !== BLK_STS_OK) { resolve(ioErr(f, b.bi_status)); return; }
-      ppos.value = pos + buf.length;
-      resolve(buf);
-    };
-    blk_mq_submit_bio(disk.queue, bio);
-  });
+  return new Promise((resolve) => submitRead(disk, pos, buf, (st) => {
+    if (st !== BLK_STS_OK) { resolve(ioErr(f, st)); return; }
+    ppos.value = pos + buf.length;
+    resolve(buf);
+  }));
 }
 
 function writeBlocks(disk: Gendisk, pos: number, data: Uint8Array, opf: number): Promise<blk_status_t> {

@@ -39,7 +39,7 @@ import { Device, dev_warn } from './device.js';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_MAPPING_ERROR, DMA_NONE, DMA_TO_DEVICE } from './dma.js';
 import { EINVAL, ENOMEM } from './errno.js';
 import { for_each_sg, sg_first, sg_next, sg_virt, type SgList, type SgTable } from './scatterlist.js';
-import { coherent_lookup, dmaState, IO_TLB_SHIFT, IO_TLB_SIZE, type DmaDeviceState, type DmaMapping, type IoTlbPool } from './swiotlb.js';
+import { addMapping, coherent_lookup, dmaState, IO_TLB_SHIFT, IO_TLB_SIZE, type DmaDeviceState, type DmaMapping, type IoTlbPool } from './swiotlb.js';
 import { dmaDebug } from './dma-debug.js';
 
 export const DMA_ATTR_WEAK_ORDERING = 1 << 1, DMA_ATTR_WRITE_COMBINE = 1 << 2, DMA_ATTR_NO_KERNEL_MAPPING = 1 << 4,
@@ -62,11 +62,6 @@ function poolFull(dev: Device, pool: IoTlbPool | null, size: number, attrs: numb
   dev_warn(dev, pool
     ? `swiotlb buffer is full (sz: ${size} bytes, total ${pool.size}, used ${pool.usedSlots * IO_TLB_SIZE})${extra}`
     : `DMA: cannot map ${size} bytes: no swiotlb pool (device without DMA, or swiotlb-size 0) and not coherent memory`);
-}
-
-function addMapping(s: DmaDeviceState, m: DmaMapping): void {
-  const list = s.maps.get(m.dma);
-  if (list) list.push(m); else s.maps.set(m.dma, [m]);
 }
 
 /**

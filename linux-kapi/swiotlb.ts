@@ -178,6 +178,12 @@ export function dmaState(dev: Device): DmaDeviceState {
   return s;
 }
 
+/** @internal Lists a streaming mapping under its bus address in `s.maps` (see DmaDeviceState). */
+export function addMapping(s: DmaDeviceState, m: DmaMapping): void {
+  const list = s.maps.get(m.dma);
+  if (list) list.push(m); else s.maps.set(m.dma, [m]);
+}
+
 /** @internal dma.ts: a coherent allocation (for the zero-copy path of dma_map_*). */
 export function coherent_added(dev: Device, bytes: Uint8Array, dma: number, dir: number): void {
   const s = dmaState(dev);
@@ -260,10 +266,7 @@ export function swiotlb_init_dev(dev: Device, size = poolSizeOf(dev)): Promise<n
     // Freed last (devres runs newest first and this is registered before probe).
     dev.devres.push(async () => {
       // Mappings the driver left behind stay listed for the unbind check (debug mode's leak report).
-      for (const m of pool.mappings()) {
-        const list = s.maps.get(m.dma);
-        if (list) list.push(m); else s.maps.set(m.dma, [m]);
-      }
+      for (const m of pool.mappings()) addMapping(s, m);
       if (s.pool === pool) s.pool = null;
       await dev.env.dmaFree(dev.binding, pool.base).catch(() => undefined);
     });

@@ -121,16 +121,22 @@ export class InProcessHost implements IContainerHost {
    * (the same EIO the other classes give) instead of hanging.
    */
   private call<T>(fn: () => T | Promise<T>, dead: T): Promise<T> {
-    if (this.dead) return Promise.resolve(dead);
-    this.counters.calls++;
+    if (!this.begin()) return Promise.resolve(dead);
     let r: T | Promise<T>;
     try { r = fn(); } catch { return Promise.resolve(dead); }
-    if (!(r instanceof Promise)) return Promise.resolve(r);
-    return this.track(r, dead);
+    return this.settle(r, dead);
   }
 
-  /** Completes with `dead` if the container dies before `r` settles (see call). */
-  private track<T>(r: Promise<T>, dead: T): Promise<T> {
+  /** A downcall starts: false when the container is gone. */
+  private begin(): boolean {
+    if (this.dead) return false;
+    this.counters.calls++;
+    return true;
+  }
+
+  /** The downcall's answer; an async one completes with `dead` if the container dies first. */
+  private settle<T>(r: T | Promise<T>, dead: T): Promise<T> {
+    if (!(r instanceof Promise)) return Promise.resolve(r);
     const list = this.pending;
     return new Promise<T>((resolve) => {
       const call = list.add(resolve as (v: unknown) => void, dead);
@@ -149,11 +155,10 @@ export class InProcessHost implements IContainerHost {
       // Same heap as the kernel: the driver may read straight into the caller's buffer.
       // Every read of every device node: no closure per call (the kernel ignores a failed read's pos).
       read: (file, len, pos, into) => {
-        if (this.dead) return Promise.resolve(DEAD_READ);
-        this.counters.calls++;
+        if (!this.begin()) return Promise.resolve(DEAD_READ);
         let r: ReturnType<typeof rt.read>;
         try { r = rt.read(file, len, pos, into); } catch { return Promise.resolve(DEAD_READ); }
-        return r instanceof Promise ? this.track(r, DEAD_READ) : Promise.resolve(r);
+        return this.settle(r, DEAD_READ);
       },
       write: (file, data, pos) => this.call(() => rt.write(file, data, pos), { status: EIO, pos }),
       ioctl: (file, cmd, v, buf) => this.call(() => rt.ioctl(file, cmd, v, buf), { status: EIO, out: null }),

@@ -50,10 +50,8 @@ export function makeNodeOps(rec: () => NodeRecord, seekable: boolean): DeviceFil
       if (r.container.state === 'running') await r.container.host!.ops.release(file.id);
     },
     async read(file: OpenFileInfo, length: number, position: number, into?: Uint8Array) {
-      const r = rec();
-      const h = r.container.host;
-      if (!h || r.container.state !== 'running') throw new SystemError('EIO', 'read', r.path, 'driver container not running');
-      const res = await h.ops.read(file.id, Math.min(length, MAX_IO_BYTES), position, into);
+      const { r, ops } = host('read');
+      const res = await ops.read(file.id, Math.min(length, MAX_IO_BYTES), position, into);
       check(res.status, 'read', r.path);
       return { data: res.data ?? new Uint8Array(0), position: res.pos };
     },

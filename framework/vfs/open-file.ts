@@ -54,12 +54,11 @@ export class OpenFile {
 
   /** Runs `fn` holding a reference, so close cannot release the file underneath it. */
   async hold<T>(fn: () => Promise<T>): Promise<T> {
-    this.busy++;
+    this.enter();
     try {
       return await fn();
     } finally {
-      this.busy--;
-      if (this.fdRefs === 0) void this.maybeFinish();
+      this.leave();
     }
   }
 

@@ -192,4 +192,25 @@ describe('RealClock + Scheduler', () => {
     });
     assert.equal((errors[0] as Error).message, 'boom');
   });
+
+  it('preemptionPoint: nothing without an access service; with one, calls it once per point and never from inside itself', () => {
+    const s = new Scheduler(new RealClock());
+    s.preemptionPoint(); // no service installed: a no-op
+    let calls = 0;
+    s.setAccessService(() => {
+      calls++;
+      s.preemptionPoint(); // a handler that reaches a preemption point again is not re-entered
+    });
+    s.preemptionPoint();
+    s.preemptionPoint();
+    assert.equal(calls, 2);
+    s.setAccessService(() => { throw new Error('service failed'); });
+    assert.throws(() => s.preemptionPoint(), /service failed/);
+    s.setAccessService(() => { calls++; });
+    s.preemptionPoint();
+    assert.equal(calls, 3, 'a throwing service does not leave the point marked busy');
+    s.setAccessService(undefined);
+    s.preemptionPoint();
+    assert.equal(calls, 3);
+  });
 });

@@ -31,6 +31,9 @@ export interface SchedulerOptions {
   readonly unref?: boolean;
 }
 
+/** The host side of `Scheduler.preemptionPoint`: answers the register accesses waiting now. */
+export type AccessService = () => void;
+
 interface Backend {
   schedule(t: bigint, fn: () => void): QueuedEvent;
   defer(fn: () => void): QueuedEvent;
@@ -43,6 +46,8 @@ export class Scheduler {
   private readonly backend: Backend;
   /** Events this scheduler queued that have not run or been cancelled (for cancelAll). */
   private readonly owned = new Set<QueuedEvent>();
+  private accessService: AccessService | undefined;
+  private inService = false;
 
   constructor(readonly clock: Clock = new RealClock(), options: SchedulerOptions = {}) {
     this.backend = clock instanceof VirtualClock ? virtualBackend(clock) : new RealBackend(clock, options);
@@ -111,6 +116,34 @@ export class Scheduler {
    */
   runDue(): boolean {
     return this.backend.runDue();
+  }
+
+  /**
+   * The host that runs this scheduler's models installs how to answer register accesses that
+   * arrive while a bottom half runs (the machine thread: drain its MMIO ports). Without one,
+   * `preemptionPoint` does nothing.
+   */
+  setAccessService(service: AccessService | undefined): void {
+    this.accessService = service;
+  }
+
+  /**
+   * Called by a model between the units of a long bottom half (one completed request of a
+   * batch): the host may answer register accesses that arrived meanwhile, as silicon's register
+   * file answers a read while its DMA engine moves data. The accesses' handlers run inside this
+   * call, so the caller must tolerate what they change (a doorbell, a slot cleared, a reset) and
+   * re-check its state after it; handlers only record and schedule, so no other bottom half
+   * runs here. Not re-entrant: a call from within the service is a no-op.
+   */
+  preemptionPoint(): void {
+    const service = this.accessService;
+    if (service === undefined || this.inService) return;
+    this.inService = true;
+    try {
+      service();
+    } finally {
+      this.inService = false;
+    }
   }
 
   private track(queue: (run: () => void) => QueuedEvent, fn: () => void): Cancel {

@@ -264,6 +264,11 @@ export class Endpoint {
 
   // ---- receiving ----------------------------------------------------------------------------
 
+  /** Whether a message waits on rx (one shared-memory load). */
+  hasPending(): boolean {
+    return !this.rx.isEmpty();
+  }
+
   /** Serves everything queued on rx. Returns the number of messages handled. */
   drain(): number {
     let n = 0;

@@ -352,6 +352,24 @@ function serveRegisterBurst(eps: readonly Endpoint[]): number {
   }
 }
 
+/**
+ * Register accesses that arrive while a model's bottom half runs are answered at its preemption
+ * points (Scheduler.preemptionPoint: between the requests of a UFS completion batch), not after
+ * the whole batch: a handler's read of IS no longer waits for the data movement of requests
+ * submitted after its interrupt. Level changes made so far are reported before any answer, as
+ * always (portRequest). Completions stay together: the interrupt itself is still raised at the
+ * end of the model work.
+ */
+scheduler.setAccessService(() => {
+  let pending = false;
+  for (const p of ports.values()) if (p.ep.hasPending()) { pending = true; break; }
+  if (!pending) return;
+  statusRead = false;
+  const eps = [...ports.values()].map((p) => p.ep);
+  for (const ep of eps) ep.drain();
+  if (statusRead) serveRegisterBurst(eps);
+});
+
 function pollLoop(): void {
   pollQueued = false;
   if (!budget.acquire()) return; // no free core: stay interrupt-driven (doorbells)

@@ -97,6 +97,26 @@ export class Machine {
 
   /** Processes the level reports already queued (before an EOI re-check: see MmioPort.sync). */
   drainReports(): void { this.control.drain(); }
+
+  /**
+   * Busy-polls the machine's reports (interrupt levels, logs) on this thread until `done()` or
+   * `maxMs` pass; true if done. Meanwhile the machine sees this thread awake and sends no
+   * wake-ups. For a register-level loop that owns a core; the caller holds a spin token.
+   */
+  pollReports(done: () => boolean, maxMs: number): boolean {
+    const c = this.control;
+    c.enterPolling();
+    try {
+      const end = performance.now() + maxMs;
+      for (let i = 0; ; i++) {
+        c.drain();
+        if (done()) return true;
+        if ((i & 63) === 63 && performance.now() > end) return false;
+      }
+    } finally {
+      c.leavePolling();
+    }
+  }
   onLog(fn: (level: number, text: string) => void): void { this.logListener = fn; }
 
   deviceIndex(name: string): number {

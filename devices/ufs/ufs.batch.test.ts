@@ -1,9 +1,10 @@
 /**
  * Completion batching and per-slot reuse in the UFS model: slots that fall due at the same
- * instant complete in one scheduler event, but still one by one in slot order, each with the
- * order Linux relies on (OCS, doorbell bit cleared, UTRLCNR bit set, then IS and the line); a
- * slot cleared while its batch is pending never completes; slot buffers reused for the next
- * request carry nothing over.
+ * instant run in one scheduler event, in slot order, and are published together at its end,
+ * still one by one, each with the order Linux relies on (OCS, doorbell bit cleared, UTRLCNR bit
+ * set, then IS and the line); between slots the machine may answer register accesses
+ * (preemption points), which see the batch still pending; a slot cleared meanwhile never
+ * completes; slot buffers reused for the next request carry nothing over.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,24 +81,73 @@ describe('UFS completion batching', () => {
     ]);
   });
 
-  it('a slot cleared (UTRLCLR) while its batch is pending never completes; the others do', async () => {
+  it('a slot cleared (UTRLCLR) at a preemption point of its batch never runs nor completes; the others do', async () => {
     const rig = await up();
     const d = rig.driver;
     const bufs = new Map<number, number>();
     await fill(rig, [0, 2, 3]);
     for (const s of [0, 2, 3]) bufs.set(s, prepareRead(rig, s, s));
     rig.mem.view(bufs.get(2)!, BLOCK).fill(0x77);
-    // The interrupt handler of the first completion clears slot 2, still in the same batch.
-    const off = rig.irq.onChange((level) => { if (level) d.wr('UTRLCLR', ~(1 << 2)); });
+    // The first preemption point (after slot 0 ran) is where the machine answers the driver's
+    // accesses; the driver clears slot 2 there, while it is still in the batch.
+    let points = 0;
+    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('UTRLCLR', ~(1 << 2)); });
     d.ring(0b1101);
     assert.equal(rig.clock.runUntilIdle(), 2);
-    off();
+    assert.equal(points, 2, 'a preemption point before slot 2 (cleared there) and one before slot 3');
     assert.equal(d.rd('UTRLDBR'), 0);
     assert.equal(d.rd('UTRLCNR'), 0b1001);
     assert.equal(d.ocs(2), OCS.INVALID_COMMAND_STATUS);
     assert.ok(rig.mem.view(bufs.get(2)!, BLOCK).every((b) => b === 0x77), 'no data moved for the cleared slot');
     assert.equal(d.ocs(3), OCS.SUCCESS);
     assert.ok(rig.mem.view(bufs.get(3)!, BLOCK).every((b) => b === 4));
+  });
+
+  it('registers read at a preemption point show the batch as pending; it completes as a whole at its end, under one interrupt', async () => {
+    const rig = await up();
+    const d = rig.driver;
+    await fill(rig, [0, 1, 2, 3]);
+    for (const s of [0, 1, 2, 3]) prepareRead(rig, s, s);
+    const atPoints: { dbr: number; cnr: number; is: number }[] = [];
+    rig.sched.setAccessService(() => atPoints.push({ dbr: d.rd('UTRLDBR'), cnr: d.rd('UTRLCNR'), is: d.rd('IS') }));
+    let rises = 0;
+    rig.irq.onChange((level) => { if (level) rises++; });
+    d.ring(0b1111);
+    rig.clock.runUntilIdle();
+    assert.deepEqual(atPoints, Array.from({ length: 3 }, () => ({ dbr: 0b1111, cnr: 0, is: 0 })), 'slots 1..3 each begin with a preemption point; nothing is published yet');
+    assert.equal(rises, 1, 'one interrupt for the batch');
+    assert.equal(d.rd('UTRLDBR'), 0);
+    assert.equal(d.rd('UTRLCNR'), 0b1111);
+    for (const s of [0, 1, 2, 3]) assert.equal(d.ocs(s), OCS.SUCCESS);
+  });
+
+  it('a slot that already ran but is cleared before its batch publishes does not complete; a reset at a preemption point stops the batch', async () => {
+    const rig = await up();
+    const d = rig.driver;
+    await fill(rig, [0, 1, 2]);
+    for (const s of [0, 1, 2]) prepareRead(rig, s, s);
+    let points = 0;
+    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('UTRLCLR', ~1); }); // slot 0 ran already
+    d.ring(0b111);
+    rig.clock.runUntilIdle();
+    assert.equal(d.rd('UTRLCNR'), 0b110, 'slot 0 never completes');
+    assert.equal(d.ocs(0), OCS.INVALID_COMMAND_STATUS);
+    assert.equal(d.ocs(1), OCS.SUCCESS);
+
+    // Controller reset (HCE 1 -> 0) from the first preemption point: nothing more runs or completes.
+    d.wr('UTRLCNR', 0b110);
+    for (const s of [0, 1, 2]) prepareRead(rig, s, s);
+    points = 0;
+    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('HCE', 0); });
+    const logs = rig.logs.length;
+    d.ring(0b111);
+    rig.clock.runUntilIdle();
+    assert.equal(points, 1);
+    assert.equal(d.rd('UTRLDBR'), 0);
+    assert.equal(d.rd('UTRLCNR'), 0);
+    assert.equal(d.rd('IS') & UFS_INTR.UTRCS, 0);
+    for (const s of [1, 2]) assert.equal(d.ocs(s), OCS.INVALID_COMMAND_STATUS, `slot ${s} after the reset`);
+    assert.deepEqual(rig.logs.slice(logs).filter((l) => /error|fault/i.test(l)), []);
   });
 
   it('ufs31 timing: media commands keep their own completion times', async () => {

@@ -18,8 +18,10 @@
  * Per-IO cost: the 32 slots are fixed objects that keep their fetched request (UTRD fields,
  * command UPIU buffer, PRDT arrays) and their PRDT port, so a request allocates no objects; slots
  * that fall due at the same instant share one scheduler event (zero timing: every slot one
- * doorbell write rang) and still complete one by one, in slot order, each with the full order
- * above.
+ * doorbell write rang), run in slot order and are published together when the event ends, still
+ * one by one, each with the full order above. Between two slots the event offers a preemption
+ * point (Scheduler.preemptionPoint), where the machine answers register accesses that wait: a
+ * handler's read of IS does not wait for the data movement of the batch, and sees it pending.
  */
 import { DmaSpace } from '../core/dma.js';
 import { DeviceModel } from '../core/device-model.js';
@@ -72,7 +74,8 @@ export class UfsConfigError extends Error {
 
 // ---- state ------------------------------------------------------------------------------------
 
-type SlotState = 'idle' | 'ready' | 'running' | 'aborted';
+/** 'done': executed, its completion not yet published to the registers (end of its batch). */
+type SlotState = 'idle' | 'ready' | 'running' | 'done' | 'aborted';
 
 /**
  * Slots that complete at the same instant, run by one scheduler event (with zero timing: every
@@ -97,6 +100,10 @@ class Slot {
   tag = 0;
   /** The completion batch while running. */
   batch: Batch | undefined = undefined;
+  /** While 'done': the completion to publish. */
+  ocs = 0;
+  busError = false;
+  why: string | undefined = undefined;
   readonly cmd = new FetchedCommand();
   readonly port: PrdtPort;
 
@@ -109,6 +116,7 @@ class Slot {
     this.lun = 0;
     this.tag = 0;
     this.batch = undefined;
+    this.why = undefined;
   }
 }
 
@@ -439,18 +447,43 @@ export class UfsHostController extends DeviceModel {
   private runBatch(b: Batch): void {
     b.cancel = undefined;
     let bytes = 0;
+    let done = 0;
     for (let i = 0; i < 32 && b.mask !== 0; i++) {
       const bit = (1 << i) >>> 0;
       if ((b.mask & bit) === 0) continue;
       if (bytes >= BATCH_YIELD_BYTES) {
+        this.publish(done);
         b.cancel = this.timers.defer(() => this.runBatch(b));
         return;
+      }
+      if (bytes > 0) {
+        // Between requests the machine may answer register accesses waiting meanwhile (the
+        // handler's read of IS); they see the batch's completions only when it ends (publish),
+        // so one interrupt still reports the whole batch. They may clear or abort slots of this
+        // batch (b.mask, slot states change) or reset the controller (resetRuntime empties
+        // every batch).
+        this.sched.preemptionPoint();
+        if ((b.mask & bit) === 0) continue;
       }
       b.mask = (b.mask & ~bit) >>> 0;
       const req = this.slots[i]!.cmd.request;
       bytes += ((req[UPIU.EDTL]! << 24) | (req[UPIU.EDTL + 1]! << 16) | (req[UPIU.EDTL + 2]! << 8) | req[UPIU.EDTL + 3]!) >>> 0;
       this.slots[i]!.batch = undefined;
       this.executeTransfer(i);
+      done = (done | bit) >>> 0;
+    }
+    this.publish(done);
+  }
+
+  /** Completes the slots of `mask` still 'done' (a clear or reset at a preemption point drops one). */
+  private publish(mask: number): void {
+    for (let i = 0; i < 32 && mask !== 0; i++) {
+      const bit = (1 << i) >>> 0;
+      if ((mask & bit) === 0) continue;
+      mask = (mask & ~bit) >>> 0;
+      const slot = this.slots[i]!;
+      if (slot.state !== 'done') continue;
+      this.completeTransfer(i, slot.ocs, slot.busError, slot.why, slot.cmd.utrd.addr, slot.cmd.utrd.intr);
     }
   }
 
@@ -467,7 +500,10 @@ export class UfsHostController extends DeviceModel {
     }
   }
 
-  /** The device runs the request: data moves through the PRDT, the response UPIU is written. */
+  /**
+   * The device runs the request: data moves through the PRDT, the response UPIU is written; the
+   * slot is 'done' and completes (OCS, doorbell, IS) when its batch publishes.
+   */
   private executeTransfer(i: number): void {
     const slot = this.slots[i]!;
     const utrd = slot.cmd.utrd;
@@ -488,8 +524,10 @@ export class UfsHostController extends DeviceModel {
     } else if (ocs === OCS.SUCCESS) {
       ocs = w;
     }
-    const why = ocs === OCS.SUCCESS ? undefined : `slot ${i}: OCS 0x${ocs.toString(16)}${bus ? ' (DMA fault)' : ''}`;
-    this.completeTransfer(i, ocs, bus, why, utrd.addr, utrd.intr);
+    slot.state = 'done';
+    slot.ocs = ocs;
+    slot.busError = bus;
+    slot.why = ocs === OCS.SUCCESS ? undefined : `slot ${i}: OCS 0x${ocs.toString(16)}${bus ? ' (DMA fault)' : ''}`;
   }
 
   /** OCS → doorbell bit cleared → UTRLCNR bit set → IS.UTRCS (I bit, error or aggregation) → IRQ. */
@@ -581,7 +619,10 @@ export class UfsHostController extends DeviceModel {
     this.hce = 'off';
     this.uicBusy = false;
     this.transferKick = this.tmKick = false;
-    for (const slot of this.slots) slot.reset('idle');
+    for (let i = 0; i < this.slots.length; i++) {
+      this.unschedule(i); // a batch running now (a reset from a preemption point) stops
+      this.slots[i]!.reset('idle');
+    }
     this.uic.reset();
     this.media.reset();
     this.resetAggregation();

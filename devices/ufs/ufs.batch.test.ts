@@ -86,21 +86,42 @@ describe('UFS completion batching', () => {
     const d = rig.driver;
     const bufs = new Map<number, number>();
     await fill(rig, [0, 2, 3]);
-    for (const s of [0, 2, 3]) bufs.set(s, prepareRead(rig, s, s));
-    rig.mem.view(bufs.get(2)!, BLOCK).fill(0x77);
-    // The first preemption point (after slot 0 ran) is where the machine answers the driver's
-    // accesses; the driver clears slot 2 there, while it is still in the batch.
-    let points = 0;
-    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('UTRLCLR', ~(1 << 2)); });
+    for (const s of [0, 2, 3]) {
+      bufs.set(s, prepareRead(rig, s, s));
+      rig.mem.view(bufs.get(s)!, BLOCK).fill(0x77);
+    }
+    // The machine answers the driver's accesses at preemption points; once slot 0's data has
+    // moved (the batch is running), the driver clears slot 2, still pending in the batch.
+    let cleared = false;
+    rig.sched.setAccessService(() => {
+      if (!cleared && rig.mem.view(bufs.get(0)!, 1)[0] === 1) { cleared = true; d.wr('UTRLCLR', ~(1 << 2)); }
+    });
     d.ring(0b1101);
     assert.equal(rig.clock.runUntilIdle(), 2);
-    assert.equal(points, 2, 'a preemption point before slot 2 (cleared there) and one before slot 3');
+    assert.ok(cleared);
     assert.equal(d.rd('UTRLDBR'), 0);
     assert.equal(d.rd('UTRLCNR'), 0b1001);
     assert.equal(d.ocs(2), OCS.INVALID_COMMAND_STATUS);
     assert.ok(rig.mem.view(bufs.get(2)!, BLOCK).every((b) => b === 0x77), 'no data moved for the cleared slot');
     assert.equal(d.ocs(3), OCS.SUCCESS);
     assert.ok(rig.mem.view(bufs.get(3)!, BLOCK).every((b) => b === 4));
+  });
+
+  it('a slot cleared at a preemption point of the fetch pass is never fetched', async () => {
+    const rig = await up();
+    const d = rig.driver;
+    await fill(rig, [0, 1, 2]);
+    const bufs = [0, 1, 2].map((s) => prepareRead(rig, s, s));
+    rig.mem.view(bufs[2]!, BLOCK).fill(0x77);
+    let points = 0;
+    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('UTRLCLR', ~(1 << 2)); }); // the first point: fetching slot 1
+    const requests = rig.model.stats.requests;
+    d.ring(0b111);
+    rig.clock.runUntilIdle();
+    assert.equal(rig.model.stats.requests - requests, 2, 'slot 2 was not fetched');
+    assert.equal(d.rd('UTRLCNR'), 0b011);
+    assert.equal(d.ocs(2), OCS.INVALID_COMMAND_STATUS);
+    assert.ok(rig.mem.view(bufs[2]!, BLOCK).every((b) => b === 0x77));
   });
 
   it('registers read at a preemption point show the batch as pending; it completes as a whole at its end, under one interrupt', async () => {
@@ -114,7 +135,9 @@ describe('UFS completion batching', () => {
     rig.irq.onChange((level) => { if (level) rises++; });
     d.ring(0b1111);
     rig.clock.runUntilIdle();
-    assert.deepEqual(atPoints, Array.from({ length: 3 }, () => ({ dbr: 0b1111, cnr: 0, is: 0 })), 'slots 1..3 each begin with a preemption point; nothing is published yet');
+    // Slots 1..3 each begin with a preemption point, when fetched and when run; nothing is
+    // published before the batch ends.
+    assert.deepEqual(atPoints, Array.from({ length: 6 }, () => ({ dbr: 0b1111, cnr: 0, is: 0 })));
     assert.equal(rises, 1, 'one interrupt for the batch');
     assert.equal(d.rd('UTRLDBR'), 0);
     assert.equal(d.rd('UTRLCNR'), 0b1111);
@@ -125,28 +148,32 @@ describe('UFS completion batching', () => {
     const rig = await up();
     const d = rig.driver;
     await fill(rig, [0, 1, 2]);
-    for (const s of [0, 1, 2]) prepareRead(rig, s, s);
-    let points = 0;
-    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('UTRLCLR', ~1); }); // slot 0 ran already
+    let bufs = [0, 1, 2].map((s) => prepareRead(rig, s, s));
+    const ran = (s: number): boolean => rig.mem.view(bufs[s]!, 1)[0] === s + 1;
+    let acted = false;
+    rig.sched.setAccessService(() => { if (!acted && ran(0)) { acted = true; d.wr('UTRLCLR', ~1); } });
     d.ring(0b111);
     rig.clock.runUntilIdle();
+    assert.ok(acted);
     assert.equal(d.rd('UTRLCNR'), 0b110, 'slot 0 never completes');
     assert.equal(d.ocs(0), OCS.INVALID_COMMAND_STATUS);
     assert.equal(d.ocs(1), OCS.SUCCESS);
 
-    // Controller reset (HCE 1 -> 0) from the first preemption point: nothing more runs or completes.
+    // Controller reset (HCE 1 -> 0) once slot 0 ran: nothing more runs or completes.
     d.wr('UTRLCNR', 0b110);
-    for (const s of [0, 1, 2]) prepareRead(rig, s, s);
-    points = 0;
-    rig.sched.setAccessService(() => { if (points++ === 0) d.wr('HCE', 0); });
+    bufs = [0, 1, 2].map((s) => prepareRead(rig, s, s));
+    for (const b of bufs) rig.mem.view(b, BLOCK).fill(0x77);
+    acted = false;
+    rig.sched.setAccessService(() => { if (!acted && ran(0)) { acted = true; d.wr('HCE', 0); } });
     const logs = rig.logs.length;
     d.ring(0b111);
     rig.clock.runUntilIdle();
-    assert.equal(points, 1);
+    assert.ok(acted);
     assert.equal(d.rd('UTRLDBR'), 0);
     assert.equal(d.rd('UTRLCNR'), 0);
     assert.equal(d.rd('IS') & UFS_INTR.UTRCS, 0);
-    for (const s of [1, 2]) assert.equal(d.ocs(s), OCS.INVALID_COMMAND_STATUS, `slot ${s} after the reset`);
+    for (const s of [0, 1, 2]) assert.equal(d.ocs(s), OCS.INVALID_COMMAND_STATUS, `slot ${s} after the reset`);
+    assert.ok(!ran(1) && !ran(2), 'slots 1 and 2 never ran');
     assert.deepEqual(rig.logs.slice(logs).filter((l) => /error|fault/i.test(l)), []);
   });
 

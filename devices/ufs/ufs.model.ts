@@ -397,9 +397,16 @@ export class UfsHostController extends DeviceModel {
     const batches = this.passBatches;
     const dues = this.passDues;
     batches.length = dues.length = 0;
+    let fetched = 0;
     for (let i = 0; i < 32; i++) {
       const slot = this.slots[i]!;
       if (slot.state !== 'ready') continue;
+      // Between fetches, too, the machine may answer waiting accesses (a slot cleared there is
+      // no longer 'ready'; a reset leaves none).
+      if (fetched++ > 0) {
+        this.sched.preemptionPoint();
+        if (slot.state !== 'ready') continue;
+      }
       this.stats.requests++;
       const cmd = slot.cmd;
       if (!readUtrdInto(this.dma, base + i * UTRD.SIZE, cmd.utrd)) {

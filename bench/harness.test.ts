@@ -14,7 +14,7 @@ import {
   type AsyncRoundTrip, type PingPongRoundTrip,
 } from './baselines.js';
 import {
-  applyRatios, evaluateTargets, formatReport, machineInfo, measureByLoop, parseOptions, ratio,
+  applyRatios, evaluateTargets, formatReport, machineInfo, measureByLoop, measureCases, parseOptions, ratio,
   ratioTarget, runSuite, writeReport, type BenchCase, type BenchResult, type SuiteReport,
 } from './harness.js';
 
@@ -201,5 +201,28 @@ describe('harness', () => {
     assert.equal(json.targets[0]!.pass, true);
     assert.ok(lines.join('\n').includes('ratio vs add'));
     assert.equal(ratio(4, 2), 2);
+  });
+});
+
+describe('case hooks', () => {
+  test('before runs once before the first call and after once after the last, in mitata (quick) and in the loop; a failing before fails only its case', async () => {
+    const log: string[] = [];
+    const hooked = (name: string): BenchCase => ({
+      name,
+      before: async () => { await new Promise((r) => setTimeout(r, 1)); log.push(`${name}:before`); },
+      fn: () => { if (log.at(-1) !== `${name}:call`) log.push(`${name}:call`); },
+      after: () => { log.push(`${name}:after`); },
+    });
+    const broken: BenchCase = { name: 'broken', before: () => { throw new Error('no device'); }, fn: () => log.push('broken:call'), after: () => { log.push('broken:after'); } };
+    const quick = { quick: true, quickMs: 5, colors: false, print: () => {} };
+    const rs = await measureCases([hooked('a'), broken, hooked('b')], quick);
+    assert.deepEqual(log, ['a:before', 'a:call', 'a:after', 'broken:after', 'b:before', 'b:call', 'b:after']);
+    assert.equal(rs[0]!.error, undefined);
+    assert.match(String(rs[1]!.error), /no device/);
+    assert.equal(rs[2]!.error, undefined);
+    log.length = 0;
+    const r = await measureByLoop(hooked('c'), 10);
+    assert.equal(r.calls, 10);
+    assert.deepEqual(log, ['c:before', 'c:call', 'c:after']);
   });
 });

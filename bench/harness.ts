@@ -123,6 +123,15 @@ export interface BenchCase {
   pids?: readonly number[] | (() => readonly number[]);
   /** mitata group (also shown in the JSON). */
   group?: string;
+  /**
+   * Runs right before this case is warmed up and measured, outside the timing: set up what only
+   * this case (or its group) needs, so it is not alive while other cases run. An error fails the
+   * case, not the suite.
+   */
+  before?: () => Promise<void> | void;
+  /** Runs right after this case was measured, outside the timing; also after a failure (of
+   *  `before` too), so it must release only what exists. */
+  after?: () => Promise<void> | void;
 }
 
 export interface BenchResult {
@@ -339,22 +348,27 @@ function instrument(c: BenchCase, gc: (() => void) | undefined, warmupMs: number
   const fn = c.fn;
   const pidsOf = typeof c.pids === 'function' ? c.pids : () => (c.pids as readonly number[] | undefined) ?? [];
   return async function* () {
-    // GC here, outside the bracket, instead of mitata's own, which without --expose-gc
-    // would allocate a 1 GiB buffer to force one. Warm up after it, right before mitata's
-    // first call: mitata decides from its first calls whether to time batches of 4096 calls
-    // or single calls (a slow first call, > 0.5 ms, means single calls, too coarse for a
-    // sub-microsecond operation).
-    gc?.();
-    await warmUp(fn, warmupMs);
-    let calls = 0;
-    const counted = () => {
-      calls++;
-      return fn();
-    };
-    const pids = pidsOf();
-    const s0 = snap(pids);
-    yield counted;
-    out.set(c.name, cpuDelta(s0, snap(pids), calls));
+    try {
+      await c.before?.();
+      // GC here, outside the bracket, instead of mitata's own, which without --expose-gc
+      // would allocate a 1 GiB buffer to force one. Warm up after it, right before mitata's
+      // first call: mitata decides from its first calls whether to time batches of 4096 calls
+      // or single calls (a slow first call, > 0.5 ms, means single calls, too coarse for a
+      // sub-microsecond operation).
+      gc?.();
+      await warmUp(fn, warmupMs);
+      let calls = 0;
+      const counted = () => {
+        calls++;
+        return fn();
+      };
+      const pids = pidsOf();
+      const s0 = snap(pids);
+      yield counted;
+      out.set(c.name, cpuDelta(s0, snap(pids), calls));
+    } finally {
+      await c.after?.();
+    }
   };
 }
 
@@ -413,12 +427,15 @@ export async function measureCases(cases: readonly BenchCase[], options: Pick<Ha
  * sub-microsecond figures from this.
  */
 export async function measureByLoop(c: BenchCase, iterations: number): Promise<BenchResult> {
-  const pids = typeof c.pids === 'function' ? c.pids() : c.pids ?? [];
   const times: number[] = new Array(iterations);
   let error: unknown;
-  const s0 = snap(pids);
+  let pids: readonly number[] = [];
+  let s0 = snap(pids);
   let done = 0;
   try {
+    await c.before?.();
+    pids = typeof c.pids === 'function' ? c.pids() : c.pids ?? [];
+    s0 = snap(pids);
     for (; done < iterations; done++) {
       const t0 = performance.now();
       const r = c.fn();
@@ -429,6 +446,11 @@ export async function measureByLoop(c: BenchCase, iterations: number): Promise<B
     error = err;
   }
   const cpu = cpuDelta(s0, snap(pids), done);
+  try {
+    await c.after?.();
+  } catch (err) {
+    error ??= err;
+  }
   times.length = done;
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.floor(q * (times.length - 1))]!;

@@ -10,6 +10,8 @@
 //   '<class> /dev/sda 128K seqread QD8'     consecutive 128 KiB reads (wrapping)
 //   'model-only 4K randread QD32 (machine, irq)' / 'model-only 128K seqread QD8 (machine, irq)'
 // Every LU (model-only and per class) is 64 MiB in memory, zero-latency timing, filled first.
+// Each group (model-only, each class) is set up right before its first case and torn down after
+// its last, so no other group's threads, heap or containers are alive while it is measured.
 //
 // Extra figures: IOPS and MB/s per case, each class over model-only, completions per interrupt.
 // Target: IC0 at least 70 % of model-only (4K IOPS and 128K MB/s).
@@ -23,6 +25,7 @@ import type { BootedKernel } from '../../framework/boot.js';
 import { runLoad } from '../../framework/io/loadgen.js';
 import { packageRoot } from '../../devices/native/index.js';
 import type { IsolationClass } from '../../framework/platform/types.js';
+import type { IFileHandle } from '../../framework/vfs/api.js';
 import { O } from '../../framework/vfs/types.js';
 import { runClosers, runSuite, type BenchCase, type BenchResult, type Suite, type TargetSpec } from '../harness.js';
 import { BLOCK, machineUfs, UfsQueue, type Workload } from '../models/ufs.js';
@@ -82,6 +85,40 @@ async function irqCount(k: BootedKernel): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * What the cases of one group share (a booted platform, the model-only queue): opened in the
+ * `before` hook of whichever of its cases runs first, closed in the `after` hook of its last,
+ * so each group is measured with only its own threads, heap and devices alive (the model-only
+ * machine and the other classes' platforms and containers are not). `cases` is how many of the
+ * group's cases will run.
+ */
+function groupLifetime<T>(cases: number, open: () => Promise<T>, close: (t: T) => Promise<void>) {
+  let value: T | undefined;
+  let left = cases;
+  const closeNow = async (): Promise<void> => {
+    const v = value;
+    value = undefined;
+    if (v !== undefined) await close(v);
+  };
+  return {
+    get value(): T {
+      if (value === undefined) throw new Error('block bench: group resources used outside its cases');
+      return value;
+    },
+    before: async (): Promise<void> => { value ??= await open(); },
+    after: async (): Promise<void> => { if (--left <= 0) await closeNow(); },
+    closeNow,
+  };
+}
+
+interface ClassRun {
+  k: BootedKernel;
+  fh: IFileHandle;
+  rand4k: QdReader;
+  seq128k: QdReader;
+  irqs0: number;
+}
+
 const suite: Suite = {
   name: 'block',
   description: 'UFS /dev/sda through VFS + blk-mq + the UFS driver per isolation class: 4K randread QD32 IOPS, 128K seqread MB/s, beside model-only',
@@ -93,70 +130,89 @@ const suite: Suite = {
     const closers: (() => Promise<void> | void)[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'hmdrv-bench-block-'));
     closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const kernels = new Map<IsolationClass, { k: BootedKernel; ios: number; irqs0: number }>();
-    const skipped: Record<string, string> = {};
+    /** Per class: I/Os timed and interrupts taken while its cases ran. */
+    const kernels = new Map<IsolationClass, { ios: number; irqs: number }>();
     try {
       // ---- model-only: the register-level loop against the model in a machine thread ----------
-      if (want(BLOCK_CASE.model4k) || want(BLOCK_CASE.model128k)) {
-        try {
+      const modelCases = [BLOCK_CASE.model4k, BLOCK_CASE.model128k].filter(want).length;
+      if (modelCases > 0) {
+        const model = groupLifetime(modelCases, async () => {
           const host = await machineUfs({ wait: 'irq', luBytes: LU_BYTES, memBytes: 96 << 20 });
-          closers.push(() => host.close());
-          const q = await UfsQueue.create(host, { qd: 32, luBytes: LU_BYTES, bufBytes: 32 << 20 });
-          closers.push(() => q.drain());
-          await q.fill();
-          // Steady state before timing, as for the classes below.
-          q.qd = 32; q.workload = RAND4K; await q.run(WARMUP_IOS);
-          const run = (qd: number, w: Workload, n: number) => () => { q.qd = qd; q.workload = w; return q.run(n); };
-          cases.push({ name: BLOCK_CASE.model4k, group: 'model-only', fn: run(32, RAND4K, BATCH.rand4k) });
-          rates.set(BLOCK_CASE.model4k, { ios: BATCH.rand4k, bytes: BLOCK });
-          cases.push({ name: BLOCK_CASE.model128k, group: 'model-only', fn: run(8, SEQ128K, BATCH.seq128k) });
-          rates.set(BLOCK_CASE.model128k, { ios: BATCH.seq128k, bytes: 32 * BLOCK });
-        } catch (err) {
-          skipped.modelOnly = (err as Error).message;
-          say(`skipping the model-only cases: ${skipped.modelOnly}`);
-        }
+          try {
+            const q = await UfsQueue.create(host, { qd: 32, luBytes: LU_BYTES, bufBytes: 32 << 20 });
+            await q.fill();
+            // Steady state before timing, as for the classes below.
+            q.qd = 32; q.workload = RAND4K; await q.run(WARMUP_IOS);
+            return { host, q };
+          } catch (err) {
+            await host.close().catch(() => {});
+            throw err;
+          }
+        }, async ({ host, q }) => {
+          try { await q.drain(); } finally { await host.close(); }
+        });
+        closers.push(model.closeNow);
+        const run = (qd: number, w: Workload, n: number) => () => { const q = model.value.q; q.qd = qd; q.workload = w; return q.run(n); };
+        cases.push({ name: BLOCK_CASE.model4k, group: 'model-only', before: model.before, after: model.after, fn: run(32, RAND4K, BATCH.rand4k) });
+        rates.set(BLOCK_CASE.model4k, { ios: BATCH.rand4k, bytes: BLOCK });
+        cases.push({ name: BLOCK_CASE.model128k, group: 'model-only', before: model.before, after: model.after, fn: run(8, SEQ128K, BATCH.seq128k) });
+        rates.set(BLOCK_CASE.model128k, { ios: BATCH.seq128k, bytes: 32 * BLOCK });
       }
 
       // ---- /dev/sda per isolation class -------------------------------------------------------
       const platform = benchPlatform(dir);
       for (const ic of CLASSES) {
-        if (!want(BLOCK_CASE.rand4k(ic)) && !want(BLOCK_CASE.seq128k(ic))) continue;
-        try {
+        const n = [BLOCK_CASE.rand4k(ic), BLOCK_CASE.seq128k(ic)].filter(want).length;
+        if (n === 0) continue;
+        const st = { ios: 0, irqs: 0 };
+        kernels.set(ic, st);
+        const life = groupLifetime<ClassRun>(n, async () => {
           const k = await bootPlatform({ platform, isolation: ic });
-          closers.push(() => k.shutdown());
-          if (k.devices()[0]?.state !== 'bound') throw new Error(`ufs0 is ${k.devices()[0]?.state}: ${k.devices()[0]?.error ?? ''}`);
-          const fill = await runLoad({ vfs: k.vfs, path: '/dev/sda', rw: 'write', bs: 128 << 10, iodepth: 8 });
-          if (fill.errors) throw new Error(`filling /dev/sda failed: ${fill.firstError?.message ?? 'I/O error'}`);
-          const fh = await k.vfs.open('/dev/sda', O.RDONLY);
-          closers.push(() => fh.close());
-          const st = { k, ios: 0, irqs0: await irqCount(k) };
-          kernels.set(ic, st);
-          const bufs4k = Array.from({ length: 32 }, () => new Uint8Array(4096));
-          const bufs128k = Array.from({ length: 8 }, () => new Uint8Array(128 << 10));
-          const rand4k = new QdReader(fh, bufs4k, 4096, randomOffsets(0x5eed + ic.length, LU_BYTES, 4096));
-          const seq128k = new QdReader(fh, bufs128k, 128 << 10, seqOffsets(LU_BYTES, 128 << 10));
-          closers.push(() => Promise.all([rand4k.close(), seq128k.close()]).then(() => undefined));
-          // Steady state before timing (fio's ramp_time): the JIT needs tens of thousands of
-          // requests through VFS, blk-mq, the driver and the machine before the code is hot;
-          // the harness's 20-100 ms warm-up measured half-compiled code (41k instead of 160k).
-          // (Each reader keeps its queue full from its first run on: the 4K reads stay in flight
-          // while the 128K case runs, as fio jobs would; they complete at once, being queued first.)
-          await rand4k.run(WARMUP_IOS);
-          await seq128k.run(WARMUP_IOS / 16);
-          cases.push({
-            name: BLOCK_CASE.rand4k(ic), group: ic,
-            fn: async () => { await rand4k.run(BATCH.rand4k); st.ios += BATCH.rand4k; },
-          });
-          rates.set(BLOCK_CASE.rand4k(ic), { ios: BATCH.rand4k, bytes: 4096 });
-          cases.push({
-            name: BLOCK_CASE.seq128k(ic), group: ic,
-            fn: async () => { await seq128k.run(BATCH.seq128k); st.ios += BATCH.seq128k; },
-          });
-          rates.set(BLOCK_CASE.seq128k(ic), { ios: BATCH.seq128k, bytes: 128 << 10 });
-        } catch (err) {
-          skipped[ic] = (err as Error).message;
-          say(`skipping ${ic}: ${skipped[ic]}`);
-        }
+          const opened: { fh?: IFileHandle; readers: QdReader[] } = { readers: [] };
+          try {
+            if (k.devices()[0]?.state !== 'bound') throw new Error(`${ic}: ufs0 is ${k.devices()[0]?.state}: ${k.devices()[0]?.error ?? ''}`);
+            const fill = await runLoad({ vfs: k.vfs, path: '/dev/sda', rw: 'write', bs: 128 << 10, iodepth: 8 });
+            if (fill.errors) throw new Error(`${ic}: filling /dev/sda failed: ${fill.firstError?.message ?? 'I/O error'}`);
+            const fh = opened.fh = await k.vfs.open('/dev/sda', O.RDONLY);
+            const bufs4k = Array.from({ length: 32 }, () => new Uint8Array(4096));
+            const bufs128k = Array.from({ length: 8 }, () => new Uint8Array(128 << 10));
+            const rand4k = new QdReader(fh, bufs4k, 4096, randomOffsets(0x5eed + ic.length, LU_BYTES, 4096));
+            const seq128k = new QdReader(fh, bufs128k, 128 << 10, seqOffsets(LU_BYTES, 128 << 10));
+            opened.readers.push(rand4k, seq128k);
+            // Steady state before timing (fio's ramp_time): the JIT needs tens of thousands of
+            // requests through VFS, blk-mq, the driver and the machine before the code is hot;
+            // the harness's 20-100 ms warm-up measured half-compiled code (41k instead of 160k).
+            // (Each reader keeps its queue full from its first run on: the 4K reads stay in flight
+            // while the 128K case runs, as fio jobs would; they complete at once, being queued first.)
+            await rand4k.run(WARMUP_IOS);
+            await seq128k.run(WARMUP_IOS / 16);
+            return { k, fh, rand4k, seq128k, irqs0: await irqCount(k) };
+          } catch (err) {
+            await Promise.all(opened.readers.map((r) => r.close())).catch(() => {});
+            await opened.fh?.close().catch(() => {});
+            await k.shutdown().catch(() => {});
+            throw err;
+          }
+        }, async (r) => {
+          try {
+            st.irqs += (await irqCount(r.k)) - r.irqs0;
+            await Promise.all([r.rand4k.close(), r.seq128k.close()]);
+            await r.fh.close();
+          } finally {
+            await r.k.shutdown();
+          }
+        });
+        closers.push(life.closeNow);
+        cases.push({
+          name: BLOCK_CASE.rand4k(ic), group: ic, before: life.before, after: life.after,
+          fn: async () => { await life.value.rand4k.run(BATCH.rand4k); st.ios += BATCH.rand4k; },
+        });
+        rates.set(BLOCK_CASE.rand4k(ic), { ios: BATCH.rand4k, bytes: 4096 });
+        cases.push({
+          name: BLOCK_CASE.seq128k(ic), group: ic, before: life.before, after: life.after,
+          fn: async () => { await life.value.seq128k.run(BATCH.seq128k); st.ios += BATCH.seq128k; },
+        });
+        rates.set(BLOCK_CASE.seq128k(ic), { ios: BATCH.seq128k, bytes: 128 << 10 });
       }
 
       const perSec = (r: BenchResult | undefined, name: string): { iops: number; mbps: number } | undefined => {
@@ -186,8 +242,8 @@ const suite: Suite = {
           };
         }
         const irqs: Record<string, number> = {};
-        for (const [ic, st] of kernels) irqs[ic] = st.ios / Math.max(1, (await irqCount(st.k)) - st.irqs0);
-        return { figures, vsModelOnly: vsModel, completionsPerIrq: irqs, ...(Object.keys(skipped).length ? { skipped } : {}) };
+        for (const [ic, st] of kernels) if (st.irqs > 0) irqs[ic] = st.ios / st.irqs;
+        return { figures, vsModelOnly: vsModel, completionsPerIrq: irqs };
       };
 
       const targets: TargetSpec[] = [

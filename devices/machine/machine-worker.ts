@@ -53,6 +53,9 @@ const windows: Window[] = [];
 const models: DeviceModel[] = [];
 const dmaSpaces: DmaSpace[] = [];
 const ports = new Map<number, Port>();
+/** The ports' endpoints, rebuilt when a port opens or closes (the hot paths iterate this). */
+let portEps: Endpoint[] = [];
+const refreshPortEps = (): void => { portEps = [...ports.values()].map((p) => p.ep); };
 /** Device RAM (ModelContext.ram) at its bus window: memfds the kernel and containers map. */
 const ramWindows: { device: string; base: number; size: number; fd: number; buffer: SharedArrayBuffer }[] = [];
 /**
@@ -92,6 +95,8 @@ function endpointOver(mem: { buffer: SharedArrayBuffer; capacity: number }, name
  * PCIe orders an MSI after the writes before it. A line that goes up and down within one pass
  * reports only its final level (a pulse no level-triggered CPU could have seen either).
  */
+/** The poll loop is running (it flushes level changes after every turn). */
+let polling = false;
 const irqLevel: boolean[] = [];
 const irqQueued: boolean[] = [];
 const irqDirty: number[] = [];
@@ -100,8 +105,9 @@ let irqFlushQueued = false;
 function irqChanged(n: number, level: boolean): void {
   irqLevel[n] = level;
   if (!irqQueued[n]) { irqQueued[n] = true; irqDirty.push(n); }
-  // Outside the poll loop (a timer or a listener ran the model): report after this task.
-  if (!irqFlushQueued) { irqFlushQueued = true; queueMicrotask(flushIrqs); }
+  // Outside the poll loop (a timer or a listener ran the model): report after this task. The
+  // poll loop flushes after every turn itself (and every answer flushes first).
+  if (!polling && !irqFlushQueued) { irqFlushQueued = true; queueMicrotask(flushIrqs); }
 }
 
 function flushIrqs(): void {
@@ -261,7 +267,7 @@ function controlRequest(m: Message): Reply {
     }
     case MOp.CLOSE_PORT: {
       const p = ports.get(m.a0);
-      if (p) { p.ep.close(); ports.delete(m.a0); }
+      if (p) { p.ep.close(); ports.delete(m.a0); refreshPortEps(); }
       early.delete(m.a0);
       return reply(0);
     }
@@ -302,6 +308,7 @@ parentPort!.on('message', (msg: { type: string; port: number; buffer: SharedArra
   early.delete(msg.port);
   port.ep = endpointOver(msg, `port${msg.port}`, msg.signal, (m) => portRequest(port, m), (m) => portNotify(port, m));
   ports.set(msg.port, port);
+  refreshPortEps();
   port.ep.start();
 });
 
@@ -324,7 +331,6 @@ const REGISTER_BURST_MS = 0.005;
 const REGISTER_BURST_MAX_MS = 0.02;
 /** Yield to the event loop at least this often so model timers run (ns). */
 const POLL_SLICE_NS = 1_000_000n;
-let polling = false;
 let pollQueued = false;
 
 /** Called whenever a port's listener fires: switch to polling all ports until they go quiet. */
@@ -361,11 +367,11 @@ function serveRegisterBurst(eps: readonly Endpoint[]): number {
  * end of the model work.
  */
 scheduler.setAccessService(() => {
+  const eps = portEps;
   let pending = false;
-  for (const p of ports.values()) if (p.ep.hasPending()) { pending = true; break; }
+  for (let i = 0; i < eps.length && !pending; i++) pending = eps[i]!.hasPending();
   if (!pending) return;
   statusRead = false;
-  const eps = [...ports.values()].map((p) => p.ep);
   for (const ep of eps) ep.drain();
   if (statusRead) serveRegisterBurst(eps);
 });
@@ -374,7 +380,7 @@ function pollLoop(): void {
   pollQueued = false;
   if (!budget.acquire()) return; // no free core: stay interrupt-driven (doorbells)
   polling = true;
-  const eps = [...ports.values()].map((p) => p.ep);
+  const eps = portEps;
   for (const ep of eps) ep.enterPolling();
   const start = process.hrtime.bigint();
   let last = start;

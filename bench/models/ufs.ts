@@ -97,14 +97,14 @@ export function inThreadUfs(o: UfsHostOptions & { virtual?: boolean } = {}): Ufs
 
 export const MACHINE_UFS_BASE = 0x2000_0000;
 
+/** How long the model-only loop busy-polls for its interrupt before it sleeps (ms). */
+const IRQ_SPIN_MS = 0.05;
+
 /**
  * The model in a machine thread; this thread drives it through an MMIO port. `wait: 'poll'`
  * returns at once (the next UTRLDBR read is the poll); `'irq'` sleeps until the UFS line rises
  * (IRQ_LEVEL notification from the machine), with a 5 ms fallback.
  */
-/** How long the model-only loop busy-polls for its interrupt before it sleeps (ms). */
-const IRQ_SPIN_MS = 0.05;
-
 export async function machineUfs(o: UfsHostOptions & { wait?: 'poll' | 'irq' } = {}): Promise<UfsHost> {
   let mode = o.wait ?? 'irq';
   const page = { buffer: new SharedArrayBuffer(4096), maxSpinners: 2 };

@@ -358,22 +358,28 @@ function serveRegisterBurst(eps: readonly Endpoint[]): number {
   }
 }
 
+/** Serves every message waiting on the ports, then a status read's burst; the messages handled. */
+function serveWaiting(eps: readonly Endpoint[]): number {
+  let n = 0;
+  statusRead = false;
+  for (const ep of eps) n += ep.drain();
+  if (statusRead) n += serveRegisterBurst(eps);
+  return n;
+}
+
 /**
  * Register accesses that arrive while a model's bottom half runs are answered at its preemption
- * points (Scheduler.preemptionPoint: between the requests of a UFS completion batch), not after
- * the whole batch: a handler's read of IS no longer waits for the data movement of requests
- * submitted after its interrupt. Level changes made so far are reported before any answer, as
- * always (portRequest). Completions stay together: the interrupt itself is still raised at the
- * end of the model work.
+ * points (Scheduler.preemptionPoint: between the requests of a UFS fetch pass or completion
+ * batch), not after the whole pass: a handler's read of IS no longer waits for the data movement
+ * of requests submitted after its interrupt. Level changes made so far are reported before any
+ * answer, as always (portRequest). The UFS model publishes a batch's completions at its end, so
+ * the interrupt for them still comes once.
  */
 scheduler.setAccessService(() => {
   const eps = portEps;
   let pending = false;
   for (let i = 0; i < eps.length && !pending; i++) pending = eps[i]!.hasPending();
-  if (!pending) return;
-  statusRead = false;
-  for (const ep of eps) ep.drain();
-  if (statusRead) serveRegisterBurst(eps);
+  if (pending) serveWaiting(eps);
 });
 
 function pollLoop(): void {
@@ -390,10 +396,7 @@ function pollLoop(): void {
   let active = false;
   try {
     for (let i = 1; ; i++) {
-      let n = 0;
-      statusRead = false;
-      for (const ep of eps) n += ep.drain();
-      if (statusRead) n += serveRegisterBurst(eps);
+      let n = serveWaiting(eps);
       // Model bottom halves and timers must run while we poll, or a polling driver waits on them.
       if (scheduler.runDue()) n++;
       if (irqDirty.length) flushIrqs();

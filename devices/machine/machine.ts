@@ -117,6 +117,7 @@ export class Machine {
       c.leavePolling();
     }
   }
+
   onLog(fn: (level: number, text: string) => void): void { this.logListener = fn; }
 
   deviceIndex(name: string): number {

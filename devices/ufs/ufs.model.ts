@@ -103,7 +103,6 @@ class Slot {
   /** While 'done': the completion to publish. */
   ocs = 0;
   busError = false;
-  why: string | undefined = undefined;
   readonly cmd = new FetchedCommand();
   readonly port: PrdtPort;
 
@@ -116,7 +115,6 @@ class Slot {
     this.lun = 0;
     this.tag = 0;
     this.batch = undefined;
-    this.why = undefined;
   }
 }
 
@@ -446,10 +444,11 @@ export class UfsHostController extends DeviceModel {
   }
 
   /**
-   * Runs the slots still in `b`, lowest first; one may be cancelled by an earlier one's completion.
-   * After about BATCH_YIELD_BYTES of data the rest continues in a bottom half: the machine then
-   * answers register accesses in between (silicon answers a read of IS while its DMA engine is
-   * busy), instead of making a driver's readl wait for the whole batch's data movement.
+   * Runs the slots still in `b`, lowest first, and publishes their completions at the end. Between
+   * two slots is a preemption point, where the machine answers waiting register accesses
+   * (silicon answers a read of IS while its DMA engine is busy) and a slot may leave the batch.
+   * After about BATCH_YIELD_BYTES of data the batch publishes what ran and the rest continues in
+   * a bottom half, so other model work and timers run too.
    */
   private runBatch(b: Batch): void {
     b.cancel = undefined;
@@ -490,7 +489,9 @@ export class UfsHostController extends DeviceModel {
       mask = (mask & ~bit) >>> 0;
       const slot = this.slots[i]!;
       if (slot.state !== 'done') continue;
-      this.completeTransfer(i, slot.ocs, slot.busError, slot.why, slot.cmd.utrd.addr, slot.cmd.utrd.intr);
+      const { ocs, busError } = slot;
+      const why = ocs === OCS.SUCCESS ? undefined : `slot ${i}: OCS 0x${ocs.toString(16)}${busError ? ' (DMA fault)' : ''}`;
+      this.completeTransfer(i, ocs, busError, why, slot.cmd.utrd.addr, slot.cmd.utrd.intr);
     }
   }
 
@@ -534,7 +535,6 @@ export class UfsHostController extends DeviceModel {
     slot.state = 'done';
     slot.ocs = ocs;
     slot.busError = bus;
-    slot.why = ocs === OCS.SUCCESS ? undefined : `slot ${i}: OCS 0x${ocs.toString(16)}${bus ? ' (DMA fault)' : ''}`;
   }
 
   /** OCS → doorbell bit cleared → UTRLCNR bit set → IS.UTRCS (I bit, error or aggregation) → IRQ. */
